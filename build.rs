@@ -1,0 +1,62 @@
+//! Builds the sealed init program (a static, stripped `runc-init`) that the
+//! library embeds, and generates the C header with cbindgen.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    build_init(&out, &root);
+    generate_header(&out, &root);
+}
+
+/// A nested cargo build into its own target dir: static glibc, panic=abort,
+/// size-optimised, so that one small exec is all a container start costs.
+fn build_init(out: &Path, root: &Path) {
+    for p in ["init/src", "init/Cargo.toml"] {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    let target = env::var("TARGET").unwrap();
+    let target_dir = out.join("init-target");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--bin", "runc-init", "--target", &target])
+        .arg("--manifest-path")
+        .arg(root.join("init/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static")
+        .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "true")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .status()
+        .expect("run cargo for runc-init");
+    assert!(status.success(), "building runc-init failed");
+    let bin = target_dir.join(&target).join("release/runc-init");
+    std::fs::copy(&bin, out.join("runc-init")).expect("copy runc-init");
+}
+
+fn generate_header(out: &Path, root: &Path) {
+    println!("cargo:rerun-if-changed={}", root.join("src/capi").display());
+    println!("cargo:rerun-if-changed={}", root.join("cbindgen.toml").display());
+    let cfg = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("read cbindgen.toml");
+    cbindgen::Builder::new()
+        .with_crate(root)
+        .with_config(cfg)
+        .generate()
+        .expect("generate runc.h")
+        .write_to_file(out.join("runc.h"));
+    // `make header` / `make check-header` name where the header should go.
+    println!("cargo:rerun-if-env-changed=RUNC_HEADER_OUT");
+    if let Ok(dest) = env::var("RUNC_HEADER_OUT") {
+        std::fs::copy(out.join("runc.h"), dest).expect("write RUNC_HEADER_OUT");
+    }
+}

@@ -1,0 +1,317 @@
+//! The container's root filesystem: mounts, device nodes, masked and read-only
+//! paths, pivot_root. Every path inside the rootfs is resolved with openat2
+//! RESOLVE_IN_ROOT and mounted onto through /proc/self/fd/N of the resolved fd,
+//! so a symlink in the rootfs can never point a mount at the host.
+
+use crate::sys::{self, check, cstr, errno, fd_path, R};
+use runc_init::{CgroupBind, Device, MountOp, Plan};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+const MS_BIND: u64 = libc::MS_BIND;
+const MS_REC: u64 = libc::MS_REC;
+
+/// The rootfs, bind-mounted onto itself, held open.
+pub struct Root {
+    pub fd: OwnedFd,
+}
+
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_IN_ROOT: u64 = 0x10;
+
+/// openat2 inside `dir` treated as "/"; returns the errno on failure.
+fn openat2(dir: RawFd, path: &str, flags: i32) -> Result<OwnedFd, i32> {
+    let c = cstr(path).map_err(|_| libc::EINVAL)?;
+    let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    // SAFETY: how and c are valid for the duration of the syscall.
+    let fd = unsafe { libc::syscall(libc::SYS_openat2, dir, c.as_ptr(), &how, std::mem::size_of::<OpenHow>()) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: fd was just returned by openat2 and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+impl Root {
+    /// An O_PATH fd for `path` inside the rootfs, or the errno.
+    fn lookup(&self, path: &str) -> Result<OwnedFd, i32> {
+        openat2(self.fd.as_raw_fd(), path, libc::O_PATH)
+    }
+
+    fn resolve(&self, path: &str) -> R<OwnedFd> {
+        self.lookup(path).map_err(|e| format!("resolve {path} in rootfs: {}", sys::errno_text(e)))
+    }
+
+    /// Resolves `path`, creating missing directories (and the last component
+    /// as a file when `file`) inside the rootfs.
+    pub fn mkdir_all(&self, path: &str, file: bool) -> R<OwnedFd> {
+        match self.lookup(path) {
+            Ok(fd) => return Ok(fd),
+            Err(libc::ENOENT) => {}
+            Err(e) => return Err(format!("resolve {path} in rootfs: {}", sys::errno_text(e))),
+        }
+        let trimmed = path.trim_end_matches('/');
+        let (parent, name) = match trimmed.rfind('/') {
+            Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+            None => ("", trimmed),
+        };
+        if name.is_empty() || name == ".." || name == "." {
+            return Err(format!("create {path} in rootfs: invalid path"));
+        }
+        let dir = self.mkdir_all(if parent.is_empty() { "/" } else { parent }, false)?;
+        let n = cstr(name)?;
+        // SAFETY: dir is an O_PATH directory fd and n a valid C string; O_NOFOLLOW|O_EXCL
+        // never follow a symlink planted at the last component.
+        let r = unsafe {
+            if file {
+                let fd = libc::openat(dir.as_raw_fd(), n.as_ptr(), libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_WRONLY, 0o644);
+                if fd >= 0 {
+                    libc::close(fd);
+                }
+                fd
+            } else {
+                libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), 0o755)
+            }
+        };
+        if r < 0 && errno() != libc::EEXIST {
+            return Err(format!("create {path} in rootfs: {}", sys::errno_text(errno())));
+        }
+        self.lookup(path).map_err(|e| format!("resolve {path} in rootfs: {}", sys::errno_text(e)))
+    }
+}
+
+/// Makes "/" private/slave as asked and turns the rootfs into a mount point.
+pub fn prepare(plan: &Plan) -> R<Root> {
+    sys::mount(None, "/", None, plan.root_propagation, None, "propagation of /")?;
+    sys::mount(Some(&plan.rootfs), &plan.rootfs, None, MS_BIND | MS_REC, None, &format!("rootfs {}", plan.rootfs))?;
+    if plan.rootfs_propagation != 0 {
+        sys::mount(None, &plan.rootfs, None, plan.rootfs_propagation, None, "rootfs propagation")?;
+    }
+    let fd = sys::open(&plan.rootfs, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+    Ok(Root { fd })
+}
+
+/// Flags of an existing mount that a remount must repeat (locked in user namespaces).
+fn kept_flags(fd: RawFd) -> u64 {
+    // SAFETY: sv is plain data filled by the kernel.
+    let mut sv: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: sv is a valid out-pointer and fd an open fd.
+    if unsafe { libc::fstatvfs(fd, &mut sv) } != 0 {
+        return 0;
+    }
+    let map = [
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ];
+    map.iter().filter(|(st, _)| sv.f_flag & st != 0).fold(0, |a, (_, ms)| a | ms)
+}
+
+const REMOUNT_MASK: u64 = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_NOATIME
+    | libc::MS_NODIRATIME | libc::MS_RELATIME | libc::MS_STRICTATIME;
+
+/// Re-applies per-mount flags to the bind mount now at `dest`.
+fn remount_bind(root: &Root, dest: &str, flags: u64) -> R<()> {
+    let t = root.resolve(dest)?;
+    let f = libc::MS_REMOUNT | MS_BIND | (flags & REMOUNT_MASK) | kept_flags(t.as_raw_fd());
+    sys::mount(None, &fd_path(t.as_raw_fd()), None, f, None, &format!("remount {dest}"))
+}
+
+fn bind(src: &str, target: &OwnedFd, rec: bool, dest: &str) -> R<()> {
+    let s = sys::open(src, libc::O_PATH, 0)?;
+    let flags = MS_BIND | if rec { MS_REC } else { 0 };
+    sys::mount(Some(&fd_path(s.as_raw_fd())), &fd_path(target.as_raw_fd()), None, flags, None, &format!("{src} on {dest}"))
+}
+
+fn is_dir(path: &str) -> R<bool> {
+    let fd = sys::open(path, libc::O_PATH, 0).map_err(|e| format!("mount source: {e}"))?;
+    Ok(sys::fstat(fd.as_raw_fd())?.st_mode & libc::S_IFMT == libc::S_IFDIR)
+}
+
+/// Performs one config mount inside the rootfs.
+pub fn mount_one(root: &Root, m: &MountOp) -> R<()> {
+    if !m.cgroup.is_empty() {
+        return mount_cgroup(root, m);
+    }
+    let bind_mount = m.flags & MS_BIND != 0;
+    let dir = if bind_mount { is_dir(&m.source)? } else { true };
+    let target = root.mkdir_all(&m.dest, !dir)?;
+    if bind_mount {
+        bind(&m.source, &target, m.flags & MS_REC != 0, &m.dest)?;
+        if m.bind_remount {
+            remount_bind(root, &m.dest, m.flags)?;
+        }
+    } else {
+        let what = format!("{} on {} (type {})", m.source, m.dest, m.fstype);
+        let src = if m.source.is_empty() { &m.fstype } else { &m.source };
+        sys::mount(Some(src), &fd_path(target.as_raw_fd()), Some(&m.fstype), m.flags, Some(&m.data), &what)?;
+    }
+    for p in &m.propagation {
+        let t = root.resolve(&m.dest)?;
+        sys::mount(None, &fd_path(t.as_raw_fd()), None, *p, None, &format!("propagation of {}", m.dest))?;
+    }
+    Ok(())
+}
+
+/// A `cgroup` mount: cgroup2 is one bind of the container's cgroup; v1 is a
+/// tmpfs holding one bind per hierarchy, as runc shows it.
+fn mount_cgroup(root: &Root, m: &MountOp) -> R<()> {
+    let target = root.mkdir_all(&m.dest, false)?;
+    let ro = m.flags & REMOUNT_MASK;
+    if let [CgroupBind { host_dir, name, .. }] = m.cgroup.as_slice() {
+        if name.is_empty() {
+            bind(host_dir, &target, true, &m.dest)?;
+            return remount_bind(root, &m.dest, ro | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC);
+        }
+    }
+    let base = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    sys::mount(Some("tmpfs"), &fd_path(target.as_raw_fd()), Some("tmpfs"), base, Some("mode=755"), &format!("tmpfs on {}", m.dest))?;
+    for b in &m.cgroup {
+        let dest = format!("{}/{}", m.dest.trim_end_matches('/'), b.name);
+        let sub = root.mkdir_all(&dest, false)?;
+        bind(&b.host_dir, &sub, false, &dest)?;
+        remount_bind(root, &dest, ro | base)?;
+        let dir = root.resolve(&m.dest)?;
+        for l in &b.links {
+            symlink_at(dir.as_raw_fd(), &b.name, l)?;
+        }
+    }
+    if ro & libc::MS_RDONLY != 0 {
+        let t = root.resolve(&m.dest)?;
+        sys::mount(None, &fd_path(t.as_raw_fd()), None, libc::MS_REMOUNT | base | libc::MS_RDONLY, None, &format!("remount {}", m.dest))?;
+    }
+    Ok(())
+}
+
+fn symlink_at(dir: RawFd, target: &str, name: &str) -> R<()> {
+    let (t, n) = (cstr(target)?, cstr(name)?);
+    // SAFETY: valid C strings and an open directory fd.
+    let r = unsafe { libc::symlinkat(t.as_ptr(), dir, n.as_ptr()) };
+    if r < 0 && errno() != libc::EEXIST {
+        return Err(format!("symlink {name} -> {target}: {}", sys::errno_text(errno())));
+    }
+    Ok(())
+}
+
+fn split(path: &str) -> (&str, &str) {
+    let p = path.trim_end_matches('/');
+    match p.rfind('/') {
+        Some(0) => ("/", &p[1..]),
+        Some(i) => (&p[..i], &p[i + 1..]),
+        None => ("/", p),
+    }
+}
+
+/// Creates the config's device nodes (or binds the host's, in a user namespace).
+pub fn make_devices(root: &Root, plan: &Plan) -> R<()> {
+    for d in &plan.devices {
+        if plan.bind_devices {
+            let t = root.mkdir_all(&d.path, true)?;
+            bind(&d.path, &t, false, &d.path)?;
+            continue;
+        }
+        mknod(root, d)?;
+    }
+    if plan.dev_links {
+        let dev = root.resolve("/dev")?;
+        let links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr")];
+        for (t, n) in links {
+            symlink_at(dev.as_raw_fd(), t, n)?;
+        }
+        if root.lookup("/dev/ptmx").is_err() {
+            symlink_at(dev.as_raw_fd(), "pts/ptmx", "ptmx")?;
+        }
+        if std::path::Path::new("/proc/kcore").exists() {
+            symlink_at(dev.as_raw_fd(), "/proc/kcore", "core")?;
+        }
+    }
+    Ok(())
+}
+
+fn mknod(root: &Root, d: &Device) -> R<()> {
+    let (parent, name) = split(&d.path);
+    let dir = root.mkdir_all(parent, false)?;
+    let n = cstr(name)?;
+    let dev = libc::makedev(d.major as u32, d.minor as u32);
+    // SAFETY: dir is an open directory fd, n a valid C string.
+    let r = unsafe { libc::mknodat(dir.as_raw_fd(), n.as_ptr(), d.kind | (d.mode & 0o7777), dev) };
+    if r < 0 && errno() != libc::EEXIST {
+        return Err(format!("mknod {}: {}", d.path, sys::errno_text(errno())));
+    }
+    // SAFETY: as above; AT_SYMLINK_NOFOLLOW keeps a planted symlink from being followed.
+    let r = unsafe { libc::fchownat(dir.as_raw_fd(), n.as_ptr(), d.uid, d.gid, libc::AT_SYMLINK_NOFOLLOW) };
+    check(r as i64, || format!("chown {}", d.path)).map(drop)
+}
+
+/// Masks and protects paths after every other mount, failing closed.
+pub fn mask_and_protect(root: &Root, plan: &Plan) -> R<()> {
+    let null = sys::open("/dev/null", libc::O_PATH, 0)?;
+    let st = sys::fstat(null.as_raw_fd())?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFCHR || st.st_rdev != libc::makedev(1, 3) {
+        return Err("/dev/null is not the null device".into());
+    }
+    for p in &plan.masked_paths {
+        let t = match root.lookup(p) {
+            Err(libc::ENOENT) => continue,
+            Err(e) => return Err(format!("mask {p}: {}", sys::errno_text(e))),
+            Ok(t) => t,
+        };
+        let tp = fd_path(t.as_raw_fd());
+        if sys::fstat(t.as_raw_fd())?.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            sys::mount(Some("tmpfs"), &tp, Some("tmpfs"), libc::MS_RDONLY, None, &format!("mask {p}"))?;
+        } else {
+            sys::mount(Some(&fd_path(null.as_raw_fd())), &tp, None, MS_BIND, None, &format!("mask {p}"))?;
+        }
+    }
+    for p in &plan.readonly_paths {
+        let t = match root.lookup(p) {
+            Err(libc::ENOENT) => continue,
+            Err(e) => return Err(format!("readonly {p}: {}", sys::errno_text(e))),
+            Ok(t) => t,
+        };
+        let tp = fd_path(t.as_raw_fd());
+        sys::mount(Some(&tp), &tp, None, MS_BIND | MS_REC, None, &format!("readonly {p}"))?;
+        remount_bind(root, p, libc::MS_RDONLY)?;
+    }
+    Ok(())
+}
+
+/// Makes the rootfs "/" (pivot_root, or move + chroot with --no-pivot).
+pub fn enter(root: Root, plan: &Plan) -> R<()> {
+    // SAFETY: fchdir on an O_PATH directory fd we own.
+    check(unsafe { libc::fchdir(root.fd.as_raw_fd()) } as i64, || "chdir to rootfs".into())?;
+    let dot = cstr(".")?;
+    if plan.no_pivot {
+        sys::mount(Some(&plan.rootfs), "/", None, libc::MS_MOVE, None, "move rootfs to /")?;
+        // SAFETY: chroot(".") with a valid C string.
+        check(unsafe { libc::chroot(dot.as_ptr()) } as i64, || "chroot".into())?;
+    } else {
+        // SAFETY: pivot_root(".", ".") stacks the old root on the new one.
+        let r = unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) };
+        check(r, || "pivot_root".into())?;
+        sys::mount(None, ".", None, libc::MS_SLAVE | MS_REC, None, "old root propagation")?;
+        // SAFETY: detaching the old root, now stacked on ".".
+        check(unsafe { libc::umount2(dot.as_ptr(), libc::MNT_DETACH) } as i64, || "unmount old root".into())?;
+    }
+    let slash = cstr("/")?;
+    // SAFETY: chdir with a valid C string.
+    check(unsafe { libc::chdir(slash.as_ptr()) } as i64, || "chdir /".into())?;
+    if plan.rootfs_readonly {
+        let f = libc::MS_REMOUNT | MS_BIND | libc::MS_RDONLY | kept_flags(sys::open("/", libc::O_PATH, 0)?.as_raw_fd());
+        sys::mount(None, "/", None, f, None, "remount rootfs read-only")?;
+    }
+    Ok(())
+}
+
+/// Opens a path inside the rootfs for real I/O (not O_PATH).
+pub fn open_in(root: &Root, path: &str, flags: i32) -> R<OwnedFd> {
+    openat2(root.fd.as_raw_fd(), path, flags).map_err(|e| format!("open {path} in rootfs: {}", sys::errno_text(e)))
+}

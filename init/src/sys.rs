@@ -1,0 +1,118 @@
+//! Thin syscall wrappers for the init. Every error names the call and its target.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+pub type R<T> = Result<T, String>;
+
+/// The errno text the way Go's runtime spells it ("no such file or directory").
+pub fn errno_text(e: i32) -> String {
+    // SAFETY: strerror returns a pointer to a static NUL-terminated string.
+    let s = unsafe { std::ffi::CStr::from_ptr(libc::strerror(e)) }.to_string_lossy().into_owned();
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => s,
+    }
+}
+
+pub fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Turns a -1 return into "what: errno text".
+pub fn check(ret: i64, what: impl FnOnce() -> String) -> R<i64> {
+    if ret < 0 {
+        Err(format!("{}: {}", what(), errno_text(errno())))
+    } else {
+        Ok(ret)
+    }
+}
+
+pub fn cstr(s: &str) -> R<CString> {
+    CString::new(s).map_err(|_| format!("{s:?}: contains a NUL byte"))
+}
+
+/// The path through which the kernel reaches an fd, for calls that take paths.
+pub fn fd_path(fd: RawFd) -> String {
+    format!("/proc/self/fd/{fd}")
+}
+
+pub fn mount(src: Option<&str>, target: &str, fstype: Option<&str>, flags: u64, data: Option<&str>, what: &str) -> R<()> {
+    let src_c = src.map(cstr).transpose()?;
+    let t = cstr(target)?;
+    let ty = fstype.map(cstr).transpose()?;
+    let d = data.filter(|d| !d.is_empty()).map(cstr).transpose()?;
+    let p = |o: &Option<CString>| o.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    // SAFETY: all pointers are NUL-terminated strings or null, valid for the call.
+    let r = unsafe { libc::mount(p(&src_c), t.as_ptr(), p(&ty), flags as libc::c_ulong, p(&d).cast()) };
+    check(r as i64, || format!("mount {what}")).map(drop)
+}
+
+pub fn open(path: &str, flags: i32, mode: u32) -> R<OwnedFd> {
+    let c = cstr(path)?;
+    // SAFETY: c is a valid C string; the fd returned is new and ours.
+    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC, mode) };
+    check(fd as i64, || format!("open {path}"))?;
+    // SAFETY: fd was just returned by open and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub fn write_file(path: &str, data: &str) -> R<()> {
+    let fd = open(path, libc::O_WRONLY, 0)?;
+    write_all(fd.as_raw_fd(), data.as_bytes()).map_err(|e| format!("write {path}: {e}"))
+}
+
+pub fn write_all(fd: RawFd, mut buf: &[u8]) -> R<()> {
+    while !buf.is_empty() {
+        // SAFETY: buf is a valid slice for the given length.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n < 0 {
+            if errno() == libc::EINTR {
+                continue;
+            }
+            return Err(errno_text(errno()));
+        }
+        buf = &buf[n as usize..];
+    }
+    Ok(())
+}
+
+pub fn fstat(fd: RawFd) -> R<libc::stat> {
+    // SAFETY: st is plain data filled by the kernel.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-pointer.
+    check(unsafe { libc::fstat(fd, &mut st) } as i64, || "fstat".into())?;
+    Ok(st)
+}
+
+pub fn fstatfs_type(fd: RawFd) -> R<i64> {
+    // SAFETY: sfs is plain data filled by the kernel.
+    let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: sfs is a valid out-pointer.
+    check(unsafe { libc::fstatfs(fd, &mut sfs) } as i64, || "fstatfs".into())?;
+    Ok(sfs.f_type as i64)
+}
+
+pub fn prctl(op: i32, arg: u64, what: &str) -> R<()> {
+    // SAFETY: prctl with integer arguments only.
+    let r = unsafe { libc::prctl(op, arg as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) };
+    check(r as i64, || what.to_string()).map(drop)
+}
+
+/// Resets every signal to its default action and unblocks all of them.
+pub fn reset_signals() {
+    for sig in 1..libc::SIGRTMAX() {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: installing SIG_DFL is always valid; errors (invalid sig) are harmless.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+    // SAFETY: an empty set is a valid mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    }
+}

@@ -1,0 +1,142 @@
+//! The state directory of one container and its state.json.
+
+use crate::error::{Context, Error, ErrorKind, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The OCI state, as `runc state` prints it, plus what we need to tell a live
+/// init from a recycled pid.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub oci_version: String,
+    pub id: String,
+    pub pid: i32,
+    pub status: Status,
+    pub bundle: String,
+    pub rootfs: String,
+    pub created: String,
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// Kernel start time of the init (field 22 of /proc/PID/stat).
+    #[serde(default)]
+    pub init_start_time: u64,
+    #[serde(default)]
+    pub started: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Creating,
+    Created,
+    Running,
+    Paused,
+    Stopped,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        f.write_str(&s)
+    }
+}
+
+pub const STATE_FILE: &str = "state.json";
+
+impl State {
+    pub fn load(dir: &Path, id: &str) -> Result<State> {
+        let path = dir.join(STATE_FILE);
+        let text = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => not_found(id),
+            _ => Error::sys(format!("read {}", path.display()), e),
+        })?;
+        let mut st: State = serde_json::from_slice(&text).map_err(|e| Error::new(ErrorKind::System, format!("{}: {e}", path.display())))?;
+        st.status = st.current_status();
+        Ok(st)
+    }
+
+    /// The OCI state as runc prints it (without our private fields).
+    pub fn to_oci_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).expect("state serialises");
+        if let Some(o) = v.as_object_mut() {
+            o.remove("initStartTime");
+            o.remove("started");
+        }
+        v
+    }
+
+    /// Writes state.json atomically (temp file + rename).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let tmp = dir.join(".state.json.tmp");
+        let data = serde_json::to_vec(self).expect("state serialises");
+        std::fs::write(&tmp, data).context(|| format!("write {}", tmp.display()))?;
+        std::fs::rename(&tmp, dir.join(STATE_FILE)).context(|| format!("rename {}", tmp.display()))
+    }
+
+    /// Created/running while the recorded init is alive, stopped otherwise.
+    fn current_status(&self) -> Status {
+        match proc_stat(self.pid) {
+            Some((state, start)) if start == self.init_start_time && state != 'Z' && state != 'X' => {
+                if self.started {
+                    Status::Running
+                } else {
+                    Status::Created
+                }
+            }
+            _ => Status::Stopped,
+        }
+    }
+}
+
+pub fn not_found(id: &str) -> Error {
+    let _ = id;
+    Error::new(ErrorKind::NotFound, "container does not exist")
+}
+
+/// (state letter, start time) from /proc/PID/stat.
+pub fn proc_stat(pid: i32) -> Option<(char, u64)> {
+    if pid <= 0 {
+        return None;
+    }
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces and parentheses: split after the last ')'.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    Some((f.first()?.chars().next()?, f.get(19)?.parse().ok()?))
+}
+
+/// The directory of container `id` under `root`.
+pub fn dir(root: &Path, id: &str) -> PathBuf {
+    root.join(id)
+}
+
+/// Now, as RFC 3339 with nanoseconds in UTC ("2026-11-27T23:00:14.264998917Z").
+pub fn rfc3339_now() -> String {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z", rem / 3600, rem % 3600 / 60, rem % 60, d.subsec_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamp_shape() {
+        let t = super::rfc3339_now();
+        assert_eq!(t.len(), 30, "{t}");
+        assert!(t.starts_with("20") && t.ends_with('Z'));
+    }
+}

@@ -1,0 +1,55 @@
+//! librunc: an OCI runtime-spec 1.3 container runtime as a library.
+//!
+//! The Rust API is [`Runtime`] (a state root) with create/start/state/kill/
+//! delete/run; the `runc` CLI and the C API in [`capi`] are thin faces of it.
+//! See docs/ARCHITECTURE.md for how a bundle becomes a running process.
+
+pub mod capi;
+pub mod container;
+pub mod error;
+pub mod linux;
+pub mod process;
+pub mod spec;
+
+pub use container::state::{State, Status};
+pub use container::{CreateOptions, Created, Runtime, DEFAULT_ROOT};
+pub use error::{Error, ErrorKind, Result};
+
+/// The OCI runtime-spec version this runtime implements.
+pub const SPEC_VERSION: &str = "1.3.0";
+/// This library's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Build-time features, as compiled in.
+pub fn features() -> Vec<&'static str> {
+    let mut f = Vec::new();
+    if cfg!(feature = "seccomp") {
+        f.push("seccomp");
+    }
+    if cfg!(feature = "selinux") {
+        f.push("selinux");
+    }
+    if cfg!(feature = "apparmor") {
+        f.push("apparmor");
+    }
+    f
+}
+
+impl Runtime {
+    /// create + start + wait in the foreground (signals forwarded, terminal
+    /// relayed), then delete; returns the exit status. With `detach`, returns
+    /// None right after start.
+    pub fn run(&self, id: &str, opts: &CreateOptions, detach: bool) -> Result<Option<i32>> {
+        let created = self.create(id, &CreateOptions { keep_pty: !detach, ..opts.clone() })?;
+        if let Err(e) = self.start(id) {
+            let _ = self.delete(id, true);
+            return Err(e);
+        }
+        if detach {
+            return Ok(None);
+        }
+        let status = process::foreground::wait(created.pid, created.pty);
+        let _ = self.delete(id, true);
+        status.map(Some)
+    }
+}

@@ -1,0 +1,11 @@
+//! Linux facts the planner needs: namespace flags, capability and rlimit
+//! numbers, mount options, default devices, the cgroup view, seccomp.
+
+pub mod caps;
+pub mod cgroup_view;
+pub mod devices;
+pub mod mount_opts;
+pub mod namespaces;
+pub mod rlimits;
+pub mod seccomp;
+pub mod sysctl;

@@ -1,0 +1,10 @@
+//! Processes: planning the init, spawning it, driving its set-up, the
+//! terminal, and waiting in the foreground.
+
+pub mod foreground;
+pub mod initbin;
+pub mod plan;
+pub mod setup;
+pub mod signal;
+pub mod spawn;
+pub mod tty;

@@ -1,0 +1,128 @@
+//! Starting the init: fork the caller without running any of its code, and in
+//! the child only rearrange fds and exec the sealed runc-init.
+//!
+//! Safe in threaded hosts: everything the child needs is allocated before the
+//! fork; the child makes raw system calls only (no malloc, no locks, no
+//! atfork handlers: a raw clone, not fork(3)); all signals are blocked in the
+//! calling thread across the fork so no handler of the caller runs in the
+//! child, and the thread's mask is restored right after.
+
+use crate::error::{Error, Result};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// What the child of the caller gets.
+pub struct SpawnFds {
+    /// Becomes the init's 0, 1, 2.
+    pub stdio: [RawFd; 3],
+    /// The caller's fds 3..3+N stay open in the container.
+    pub preserve_fds: u32,
+}
+
+/// A running runc-init (stage one) and our end of its sync socket.
+pub struct Spawned {
+    pub pid: i32,
+    pub sync: OwnedFd,
+}
+
+pub fn spawn(fds: &SpawnFds) -> Result<Spawned> {
+    let exe = super::initbin::fd()?;
+    let (ours, theirs) = nix::sys::socket::socketpair(
+        nix::sys::socket::AddressFamily::Unix,
+        nix::sys::socket::SockType::SeqPacket,
+        None,
+        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| Error::sys("socketpair for runc-init", e))?;
+    let sync_target = 3 + fds.preserve_fds as RawFd;
+    let argv_s = [CString::new("runc-init").unwrap(), CString::new(runc_init::SYNC_FD_ARG).unwrap(), CString::new(sync_target.to_string()).unwrap()];
+    let argv: [*const libc::c_char; 4] = [argv_s[0].as_ptr(), argv_s[1].as_ptr(), argv_s[2].as_ptr(), std::ptr::null()];
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    let sources = [fds.stdio[0], fds.stdio[1], fds.stdio[2], theirs.as_raw_fd()];
+    let child = ChildArgs { exe, argv: &argv, envp: &envp, sources, preserve: fds.preserve_fds as RawFd };
+
+    let pid = with_signals_blocked(|| {
+        // SAFETY: a fork-like clone (no CLONE_VM, no atfork handlers). The child
+        // only runs `child_main`, which makes raw syscalls and never returns.
+        let r = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) };
+        if r == 0 {
+            child_main(&child);
+        }
+        r
+    });
+    if pid < 0 {
+        return Err(Error::sys("clone runc-init", std::io::Error::last_os_error()));
+    }
+    drop(theirs);
+    Ok(Spawned { pid: pid as i32, sync: ours })
+}
+
+struct ChildArgs<'a> {
+    exe: RawFd,
+    argv: &'a [*const libc::c_char; 4],
+    envp: &'a [*const libc::c_char; 1],
+    /// stdin, stdout, stderr, sync socket
+    sources: [RawFd; 4],
+    preserve: RawFd,
+}
+
+/// In the child: move fds into place, close the rest, exec runc-init.
+/// Only async-signal-safe raw syscalls; any failure exits with 127.
+fn child_main(a: &ChildArgs) -> ! {
+    let first_free = 3 + a.preserve + 1;
+    // SAFETY: raw fcntl/dup3/close_range/execveat calls on integers and on
+    // pointers prepared before the fork; nothing allocates or locks.
+    unsafe {
+        let mut tmp = [0; 4];
+        for (i, src) in a.sources.iter().enumerate() {
+            tmp[i] = libc::fcntl(*src, libc::F_DUPFD_CLOEXEC, first_free);
+            if tmp[i] < 0 {
+                libc::_exit(127);
+            }
+        }
+        let targets = [0, 1, 2, 3 + a.preserve];
+        for (t, dst) in tmp.iter().zip(targets) {
+            if libc::dup3(*t, dst, 0) < 0 {
+                libc::_exit(127);
+            }
+        }
+        for fd in 3..3 + a.preserve {
+            libc::fcntl(fd, libc::F_SETFD, 0);
+        }
+        // Keep only the exe (close-on-exec) above the fds the init gets.
+        let exe = libc::fcntl(a.exe, libc::F_DUPFD_CLOEXEC, first_free);
+        if exe < 0 {
+            libc::_exit(127);
+        }
+        let close = |lo: RawFd, hi: libc::c_uint| libc::syscall(libc::SYS_close_range, lo as libc::c_uint, hi, 0 as libc::c_uint);
+        if exe > first_free {
+            close(first_free, (exe - 1) as libc::c_uint);
+        }
+        close(exe + 1, libc::c_uint::MAX);
+        let empty = c"".as_ptr();
+        libc::syscall(libc::SYS_execveat, exe, empty, a.argv.as_ptr(), a.envp.as_ptr(), libc::AT_EMPTY_PATH);
+        libc::_exit(127);
+    }
+}
+
+/// Runs `f` with every signal blocked in this thread, then restores the mask.
+fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: sigset_t values are plain data; pthread_sigmask only affects this thread.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let r = f();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        r
+    }
+}
+
+/// Opens /dev/null for stdio slots the caller leaves empty.
+pub fn dev_null() -> Result<OwnedFd> {
+    let fd = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .map_err(|e| Error::sys("open /dev/null", e))?;
+    // SAFETY: fd is new and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}

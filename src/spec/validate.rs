@@ -1,0 +1,247 @@
+//! Checks a config before anything is created. Every error is one line that
+//! names the field. Fields this build cannot honour yet are refused by name.
+
+use super::types::*;
+use crate::error::{Error, Result};
+use crate::linux::{caps, devices, mount_opts, namespaces, rlimits, sysctl};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+fn bad(field: impl std::fmt::Display, msg: impl std::fmt::Display) -> Error {
+    Error::config(format!("{field}: {msg}"))
+}
+
+fn unsupported(field: &str) -> Error {
+    Error::unsupported(format!("{field}: not supported by this version of librunc"))
+}
+
+/// Validates `spec` for the bundle at `dir`; returns the absolute rootfs path.
+pub fn validate(spec: &Spec, dir: &Path) -> Result<PathBuf> {
+    if !spec.oci_version.starts_with("1.") {
+        return Err(bad("ociVersion", format!("unsupported version {:?} (want 1.x)", spec.oci_version)));
+    }
+    let rootfs = root(spec, dir)?;
+    let process = spec.process.as_ref().ok_or_else(|| bad("process", "missing"))?;
+    validate_process(process)?;
+    let linux = spec.linux.as_ref().ok_or_else(|| bad("linux", "missing"))?;
+    let ns = validate_namespaces(linux)?;
+    if spec.hostname.as_deref().is_some_and(|h| !h.is_empty()) && !ns.contains("uts") {
+        return Err(bad("hostname", "unable to set hostname without a private UTS namespace"));
+    }
+    if spec.domainname.as_deref().is_some_and(|h| !h.is_empty()) && !ns.contains("uts") {
+        return Err(bad("domainname", "unable to set domainname without a private UTS namespace"));
+    }
+    for (i, m) in spec.mounts.iter().enumerate() {
+        validate_mount(i, m)?;
+    }
+    validate_linux(linux, &ns)?;
+    if spec.hooks.as_ref().is_some_and(|h| !h.is_empty()) {
+        return Err(unsupported("hooks"));
+    }
+    Ok(rootfs)
+}
+
+fn root(spec: &Spec, dir: &Path) -> Result<PathBuf> {
+    let root = spec.root.as_ref().ok_or_else(|| bad("root", "missing"))?;
+    if root.path.is_empty() {
+        return Err(bad("root.path", "empty"));
+    }
+    let path = dir.join(&root.path);
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_dir() => Ok(path),
+        Ok(_) => Err(bad("root.path", format!("{} is not a directory", path.display()))),
+        Err(e) => Err(bad("root.path", format!("{}: {}", path.display(), crate::error::io_text(&e)))),
+    }
+}
+
+fn validate_process(p: &Process) -> Result<()> {
+    if p.args.is_empty() || p.args[0].is_empty() {
+        return Err(bad("process.args", "must not be empty"));
+    }
+    if !p.cwd.starts_with('/') {
+        return Err(bad("process.cwd", format!("{:?} is not an absolute path", p.cwd)));
+    }
+    if let Some(i) = p.env.iter().position(|e| !e.contains('=')) {
+        return Err(bad(format!("process.env[{i}]"), format!("{:?} is not of the form NAME=VALUE", p.env[i])));
+    }
+    if let Some(c) = &p.capabilities {
+        let sets = [("bounding", &c.bounding), ("effective", &c.effective), ("inheritable", &c.inheritable), ("permitted", &c.permitted), ("ambient", &c.ambient)];
+        for (name, set) in sets {
+            if let Some(list) = set {
+                caps::mask(list).map_err(|n| bad(format!("process.capabilities.{name}"), format!("unknown capability {n:?}")))?;
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, r) in p.rlimits.iter().enumerate() {
+        let field = format!("process.rlimits[{i}]");
+        rlimits::resource(&r.kind).ok_or_else(|| bad(format!("{field}.type"), format!("unknown rlimit {:?}", r.kind)))?;
+        if !seen.insert(&r.kind) {
+            return Err(bad(field, format!("duplicate rlimit {}", r.kind)));
+        }
+        if r.soft > r.hard {
+            return Err(bad(field, format!("soft limit {} is above hard limit {}", r.soft, r.hard)));
+        }
+    }
+    if let Some(adj) = p.oom_score_adj {
+        if !(-1000..=1000).contains(&adj) {
+            return Err(bad("process.oomScoreAdj", format!("{adj} is outside -1000..1000")));
+        }
+    }
+    if let Some(io) = &p.io_priority {
+        if !["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"].contains(&io.class.as_str()) {
+            return Err(bad("process.ioPriority.class", format!("unknown class {:?}", io.class)));
+        }
+        if !(0..=7).contains(&io.priority) {
+            return Err(bad("process.ioPriority.priority", format!("{} is outside 0..7", io.priority)));
+        }
+    }
+    if p.apparmor_profile.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(unsupported("process.apparmorProfile"));
+    }
+    if p.selinux_label.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(unsupported("process.selinuxLabel"));
+    }
+    if p.scheduler.is_some() {
+        return Err(unsupported("process.scheduler"));
+    }
+    if p.exec_cpu_affinity.is_some() {
+        return Err(unsupported("process.execCPUAffinity"));
+    }
+    Ok(())
+}
+
+/// Returns the set of namespace types the container has (new or joined).
+fn validate_namespaces(l: &Linux) -> Result<HashSet<String>> {
+    let mut seen = HashSet::new();
+    for (i, n) in l.namespaces.iter().enumerate() {
+        let field = format!("linux.namespaces[{i}]");
+        if namespaces::flag(&n.kind).is_none() {
+            return Err(bad(format!("{field}.type"), format!("unknown namespace type {:?}", n.kind)));
+        }
+        if !seen.insert(n.kind.clone()) {
+            return Err(bad(field, format!("duplicate namespace {:?}", n.kind)));
+        }
+        if let Some(p) = n.path.as_deref().filter(|p| !p.is_empty()) {
+            if !p.starts_with('/') {
+                return Err(bad(format!("{field}.path"), format!("{p:?} is not an absolute path")));
+            }
+            if !Path::new(p).exists() {
+                return Err(bad(format!("{field}.path"), format!("{p}: no such file or directory")));
+            }
+        }
+    }
+    if !seen.contains("mount") {
+        return Err(bad("linux.namespaces", "a mount namespace is required"));
+    }
+    let new_user = l.namespaces.iter().any(|n| n.kind == "user" && n.path.as_deref().unwrap_or("").is_empty());
+    let has_maps = !l.uid_mappings.is_empty() || !l.gid_mappings.is_empty();
+    if new_user && (l.uid_mappings.is_empty() || l.gid_mappings.is_empty()) {
+        return Err(bad("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings"));
+    }
+    if has_maps && !new_user {
+        return Err(bad("linux.uidMappings", "id mappings need a new user namespace"));
+    }
+    for (name, maps) in [("uidMappings", &l.uid_mappings), ("gidMappings", &l.gid_mappings)] {
+        if let Some(i) = maps.iter().position(|m| m.size == 0) {
+            return Err(bad(format!("linux.{name}[{i}].size"), "must not be 0"));
+        }
+    }
+    if l.time_offsets.as_ref().is_some_and(|t| !t.is_empty()) && !l.namespaces.iter().any(|n| n.kind == "time" && n.path.is_none()) {
+        return Err(bad("linux.timeOffsets", "time offsets need a new time namespace"));
+    }
+    Ok(seen)
+}
+
+fn validate_mount(i: usize, m: &Mount) -> Result<()> {
+    let field = format!("mounts[{i}]");
+    if !m.destination.starts_with('/') {
+        return Err(bad(format!("{field}.destination"), format!("{:?} is not an absolute path", m.destination)));
+    }
+    if m.destination.split('/').any(|c| c == "..") {
+        return Err(bad(format!("{field}.destination"), format!("{:?} contains \"..\"", m.destination)));
+    }
+    let opts = mount_opts::parse(&m.options).map_err(|e| bad(format!("{field}.options"), e))?;
+    let bind = opts.flags & libc::MS_BIND != 0 || m.kind.as_deref() == Some("bind");
+    if bind {
+        let src = m.source.as_deref().unwrap_or("");
+        if !src.starts_with('/') {
+            return Err(bad(format!("{field}.source"), format!("bind source {src:?} must be an absolute path")));
+        }
+        if std::fs::symlink_metadata(src).is_err() {
+            return Err(bad(format!("{field}.source"), format!("{src}: no such file or directory")));
+        }
+    } else if m.kind.as_deref().unwrap_or("").is_empty() {
+        return Err(bad(format!("{field}.type"), "missing (needed for a non-bind mount)"));
+    }
+    if !m.uid_mappings.is_empty() || !m.gid_mappings.is_empty() {
+        return Err(unsupported(&format!("{field}.uidMappings")));
+    }
+    Ok(())
+}
+
+fn validate_linux(l: &Linux, ns: &HashSet<String>) -> Result<()> {
+    for (i, d) in l.devices.iter().enumerate() {
+        let field = format!("linux.devices[{i}]");
+        if devices::kind(&d.kind).is_none() {
+            return Err(bad(format!("{field}.type"), format!("unknown device type {:?}", d.kind)));
+        }
+        if !d.path.starts_with("/dev/") || d.path.contains("/../") {
+            return Err(bad(format!("{field}.path"), format!("{:?} is not a path under /dev", d.path)));
+        }
+    }
+    for (k, _) in &l.sysctl {
+        match sysctl::namespace_of(k) {
+            Some(n) if ns.contains(n) => {}
+            Some(n) => return Err(bad(format!("linux.sysctl.{k}"), format!("needs a private {n} namespace"))),
+            None => return Err(bad(format!("linux.sysctl.{k}"), "is not in a separate kernel namespace")),
+        }
+    }
+    if let Some(p) = l.rootfs_propagation.as_deref().filter(|p| !p.is_empty()) {
+        match mount_opts::propagation(p) {
+            None => return Err(bad("linux.rootfsPropagation", format!("unknown propagation {p:?}"))),
+            Some(f) if f & libc::MS_SHARED != 0 => return Err(Error::unsupported(format!("linux.rootfsPropagation: {p:?} is not supported yet"))),
+            Some(_) => {}
+        }
+    }
+    for (name, list) in [("maskedPaths", &l.masked_paths), ("readonlyPaths", &l.readonly_paths)] {
+        if let Some(i) = list.iter().flatten().position(|p| !p.starts_with('/')) {
+            return Err(bad(format!("linux.{name}[{i}]"), "must be an absolute path"));
+        }
+    }
+    if let Some(p) = &l.personality {
+        if !["LINUX", "LINUX32"].contains(&p.domain.as_str()) {
+            return Err(bad("linux.personality.domain", format!("unknown domain {:?}", p.domain)));
+        }
+        if !p.flags.is_empty() {
+            return Err(unsupported("linux.personality.flags"));
+        }
+    }
+    if let Some(r) = l.resources.as_ref().and_then(first_set) {
+        return Err(Error::unsupported(format!("linux.resources.{r}: cgroup limits are not supported by this version of librunc yet")));
+    }
+    let refused = [
+        ("linux.netDevices", l.net_devices.is_some()),
+        ("linux.intelRdt", l.intel_rdt.is_some()),
+        ("linux.memoryPolicy", l.memory_policy.is_some()),
+        ("linux.mountLabel", l.mount_label.as_deref().is_some_and(|s| !s.is_empty())),
+    ];
+    if let Some((f, _)) = refused.iter().find(|r| r.1) {
+        return Err(unsupported(f));
+    }
+    Ok(())
+}
+
+/// The path of the first resource value that asks for something (not null,
+/// 0, "", false or an empty list), e.g. "memory.limit".
+fn first_set(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value::*;
+    match v {
+        Null | Bool(false) => None,
+        Number(n) if n.as_f64() == Some(0.0) => None,
+        String(s) if s.is_empty() => None,
+        Array(a) if a.is_empty() => None,
+        Object(o) => o.iter().find_map(|(k, v)| first_set(v).map(|p| if p.is_empty() { k.clone() } else { format!("{k}.{p}") })),
+        _ => Some(std::string::String::new()),
+    }
+}
