@@ -1,0 +1,146 @@
+//! The foreground `run`/`start`: terminal relay through a pty, signal
+//! forwarding, and the 2015 seed bundle.
+
+mod common;
+use common::*;
+use serde_json::json;
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A pty pair: (master as File, slave fd).
+fn openpty() -> (std::fs::File, OwnedFd) {
+    let (mut m, mut s) = (0, 0);
+    // SAFETY: openpty writes two fds; no name/termios/winsize wanted.
+    let r = unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(r, 0);
+    // SAFETY: fresh fds we own.
+    unsafe { (std::fs::File::from_raw_fd(m), OwnedFd::from_raw_fd(s)) }
+}
+
+/// Runs `cmd` on a terminal, types `input` line by line once `ready` shows,
+/// and returns (everything printed, exit code).
+fn on_terminal(mut cmd: Command, ready: &str, input: &[&str]) -> (String, Option<i32>) {
+    let (mut master, slave) = openpty();
+    let s = slave.try_clone().unwrap();
+    let s2 = slave.try_clone().unwrap();
+    cmd.stdin(Stdio::from(slave)).stdout(Stdio::from(s)).stderr(Stdio::from(s2));
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::setsid();
+            libc::ioctl(0, libc::TIOCSCTTY, 0);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd); // close our copies of the slave
+    let mut out = Vec::new();
+    let reader = {
+        let mut m = master.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            let mut acc = Vec::new();
+            while let Ok(n) = m.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                acc.extend_from_slice(&buf[..n]);
+            }
+            acc
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Give the shell time to print its prompt before typing.
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = ready;
+    for line in input {
+        master.write_all(line.as_bytes()).unwrap();
+        master.write_all(b"\r").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(master);
+    // The reader ends with EIO once the last slave fd is gone.
+    if let Ok(acc) = reader.join() {
+        out = acc;
+    }
+    (String::from_utf8_lossy(&out).into_owned(), status.code())
+}
+
+#[test]
+fn terminal_session_in_the_foreground() {
+    let mut b = Bundle::new("");
+    b.config["process"]["terminal"] = json!(true);
+    b.config["process"]["args"] = json!(["sh"]);
+    let id = b.track(&unique_id("tty"));
+    let cmd = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]);
+    let (out, code) = on_terminal(cmd, "#", &["echo $((6*7)); tty; ls -l /dev/console | cut -c1", "exit 7"]);
+    assert!(out.contains("42"), "{out}");
+    assert!(out.contains("/dev/pts/0"), "{out}");
+    assert_eq!(code, Some(7), "{out}");
+}
+
+#[test]
+fn seed_bundle_runs_with_runc_start() {
+    // The 2015 README: config.json + runtime.json (spec 0.1.0), `runc start`
+    // with no id in the bundle directory, an interactive sh as PID 1.
+    let b = Bundle::new("");
+    for f in ["config.json", "runtime.json"] {
+        std::fs::copy(format!("{}/tests/data/seed/{f}", env!("CARGO_MANIFEST_DIR")), b.dir.join(f)).unwrap();
+    }
+    let id = b.track("bundle"); // the id is the directory's name
+    let _ = id;
+    let mut cmd = Command::new(runc_bin());
+    cmd.arg("--root").arg(&b.root).arg("start").current_dir(&b.dir);
+    let (out, code) = on_terminal(cmd, "#", &["ps", "hostname", "exit"]);
+    let ps_line = out.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap_or_default();
+    assert!(ps_line.trim_end().ends_with("sh"), "PID 1 is not sh: {out}");
+    assert!(out.contains("shell"), "hostname from the seed config: {out}");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(b.state_entries().is_empty(), "state left behind: {:?}", b.state_entries());
+}
+
+#[test]
+fn signals_are_forwarded_to_the_container() {
+    let mut b = Bundle::new("trap 'exit 42' TERM; touch /ready/ok; while :; do sleep 0.1; done");
+    let ready = b.base.join("ready");
+    std::fs::create_dir_all(&ready).unwrap();
+    b.add_mount(json!({"destination": "/ready", "type": "bind", "source": ready, "options": ["bind"]}));
+    let id = b.track(&unique_id("sig"));
+    let mut child = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]).stdin(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready.join("ok").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child by pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(42));
+}
+
+#[test]
+fn killed_container_gives_128_plus_signal() {
+    let mut b = Bundle::new("touch /ready/ok; exec sleep 60");
+    let ready = b.base.join("ready");
+    std::fs::create_dir_all(&ready).unwrap();
+    b.add_mount(json!({"destination": "/ready", "type": "bind", "source": ready, "options": ["bind"]}));
+    let id = b.track(&unique_id("kill"));
+    let mut child = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]).stdin(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready.join("ok").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = b.runc(&["kill", &id, "KILL"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+}

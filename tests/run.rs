@@ -1,0 +1,293 @@
+//! `runc run` of real busybox containers: process settings, namespaces,
+//! mounts, masking, limits and exit codes.
+
+mod common;
+use common::*;
+use serde_json::json;
+
+#[test]
+fn hostname_env_and_cwd() {
+    let mut b = Bundle::new("hostname; echo \"A=$A\"; pwd");
+    b.config["hostname"] = json!("box1");
+    b.config["process"]["env"].as_array_mut().unwrap().push(json!("A=from env"));
+    b.config["process"]["cwd"] = json!("/tmp");
+    assert_eq!(b.run_ok(), "box1\nA=from env\n/tmp\n");
+}
+
+#[test]
+fn domainname_is_set() {
+    let mut b = Bundle::new("cat /proc/sys/kernel/domainname");
+    b.config["domainname"] = json!("example.org");
+    assert_eq!(b.run_ok(), "example.org\n");
+}
+
+#[test]
+fn home_defaults_from_passwd() {
+    let b = Bundle::new("echo $HOME");
+    assert_eq!(b.run_ok(), "/root\n");
+}
+
+#[test]
+fn user_group_and_additional_gids() {
+    let mut b = Bundle::new("id -u; id -g; id -G");
+    b.config["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [5, 7]});
+    assert_eq!(b.run_ok(), "1000\n1001\n1001 5 7\n");
+}
+
+#[test]
+fn umask_is_applied() {
+    let mut b = Bundle::new("umask");
+    b.config["process"]["user"]["umask"] = json!(0o077);
+    assert_eq!(b.run_ok(), "0077\n");
+}
+
+#[test]
+fn readonly_root_refuses_writes() {
+    let b = Bundle::new("touch /newfile 2>&1; echo rc=$?");
+    let out = b.run_ok();
+    assert!(out.contains("Read-only file system") && out.contains("rc=1"), "{out}");
+}
+
+#[test]
+fn writable_root_when_not_readonly() {
+    let mut b = Bundle::new("touch /newfile && echo ok");
+    b.config["root"]["readonly"] = json!(false);
+    assert_eq!(b.run_ok(), "ok\n");
+}
+
+#[test]
+fn pid_namespace_makes_the_process_pid_1() {
+    let b = Bundle::new("echo $$");
+    assert_eq!(b.run_ok(), "1\n");
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    let b = Bundle::new("exit 3");
+    assert_eq!(b.run().status.code(), Some(3));
+    let b = Bundle::new("true");
+    assert_eq!(b.run().status.code(), Some(0));
+    // Without a PID namespace the shell is not an init and SIGKILL takes it.
+    let mut b = Bundle::new("kill -9 $$");
+    b.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "pid");
+    assert_eq!(b.run().status.code(), Some(137));
+}
+
+#[test]
+fn capabilities_are_the_configured_sets() {
+    let mut b = Bundle::new("grep Cap /proc/self/status");
+    let caps = json!(["CAP_CHOWN", "CAP_KILL"]);
+    b.config["process"]["capabilities"] = json!({"bounding": caps, "effective": caps, "permitted": caps, "ambient": ["CAP_KILL"], "inheritable": ["CAP_KILL"]});
+    let out = b.run_ok();
+    // CAP_CHOWN = bit 0, CAP_KILL = bit 5
+    assert!(out.contains("CapEff:\t0000000000000021"), "{out}");
+    assert!(out.contains("CapBnd:\t0000000000000021"), "{out}");
+    assert!(out.contains("CapInh:\t0000000000000020"), "{out}");
+    assert!(out.contains("CapAmb:\t0000000000000020"), "{out}");
+}
+
+#[test]
+fn dropped_capability_is_enforced() {
+    let mut b = Bundle::new("chown 1 /tmp 2>&1; echo rc=$?");
+    b.config["root"]["readonly"] = json!(false);
+    let out = b.run_ok();
+    assert!(out.contains("Operation not permitted") && out.contains("rc=1"), "{out}");
+}
+
+#[test]
+fn no_new_privileges_is_set() {
+    let b = Bundle::new("grep NoNewPrivs /proc/self/status");
+    assert_eq!(b.run_ok(), "NoNewPrivs:\t1\n");
+    let mut b = Bundle::new("grep NoNewPrivs /proc/self/status");
+    b.config["process"]["noNewPrivileges"] = json!(false);
+    assert_eq!(b.run_ok(), "NoNewPrivs:\t0\n");
+}
+
+#[test]
+fn rlimits_are_applied() {
+    let mut b = Bundle::new("ulimit -n; ulimit -Hn; ulimit -c");
+    b.config["process"]["rlimits"] = json!([
+        {"type": "RLIMIT_NOFILE", "soft": 512, "hard": 777},
+        {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}
+    ]);
+    assert_eq!(b.run_ok(), "512\n777\n0\n");
+}
+
+#[test]
+fn oom_score_adj_is_applied() {
+    let mut b = Bundle::new("cat /proc/self/oom_score_adj");
+    b.config["process"]["oomScoreAdj"] = json!(500);
+    assert_eq!(b.run_ok(), "500\n");
+}
+
+#[test]
+fn namespaced_sysctls_are_set() {
+    let mut b = Bundle::new("cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni");
+    b.config["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"});
+    assert_eq!(b.run_ok(), "1\n1234\n");
+}
+
+#[test]
+fn masked_paths_read_empty() {
+    // /proc/kcore is masked too, but this kernel has none; timer_list is never empty unmasked.
+    let b = Bundle::new("cat /proc/timer_list /proc/kcore 2>/dev/null | wc -c; ls /sys/firmware | wc -l; ls /proc/acpi | wc -l");
+    assert_eq!(b.run_ok().split_whitespace().collect::<Vec<_>>(), ["0", "0", "0"]);
+    let mut b = Bundle::new("head -c 20 /proc/timer_list | wc -c");
+    b.config["linux"]["maskedPaths"] = serde_json::json!([]);
+    assert_eq!(b.run_ok(), "20\n", "unmasked timer_list has content");
+}
+
+#[test]
+fn readonly_paths_refuse_writes() {
+    let mut b = Bundle::new("echo 1 > /proc/sys/kernel/shmmni 2>/dev/null; echo rc=$?");
+    b.config["linux"]["sysctl"] = json!({});
+    assert_eq!(b.run_ok(), "rc=1\n");
+}
+
+#[test]
+fn default_devices_exist() {
+    let b = Bundle::new("ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | awk '{print $1, $5, $6}'; readlink /dev/fd; readlink /dev/ptmx; echo x > /dev/null && head -c 3 /dev/zero | wc -c");
+    let out = b.run_ok();
+    assert_eq!(out.lines().filter(|l| l.starts_with("crw-rw-rw-")).count(), 6, "{out}");
+    assert!(out.contains("1, 3") && out.contains("5, 0"), "{out}");
+    assert!(out.contains("/proc/self/fd\npts/ptmx\n3\n"), "{out}");
+}
+
+#[test]
+fn config_devices_are_created() {
+    let mut b = Bundle::new("ls -ln /dev/mynull | awk '{print $1, $3, $4, $5, $6}'");
+    b.config["linux"]["devices"] = json!([{"type": "c", "path": "/dev/mynull", "major": 1, "minor": 3, "fileMode": 0o640, "uid": 12, "gid": 34}]);
+    assert_eq!(b.run_ok(), "crw-r----- 12 34 1, 3\n");
+}
+
+#[test]
+fn bind_mounts_of_dirs_and_files() {
+    let mut b = Bundle::new("cat /data/in.txt; cat /etc/hostfile; echo out > /data/out.txt; echo x > /ro/f 2>/dev/null || echo ro-refused");
+    let host = b.base.join("hostdir");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("in.txt"), "from host\n").unwrap();
+    let file = b.base.join("hostfile");
+    std::fs::write(&file, "single file\n").unwrap();
+    b.add_mount(json!({"destination": "/data", "type": "bind", "source": host, "options": ["rbind", "rw"]}));
+    // The target of a file bind does not exist in the image: it must be created.
+    b.add_mount(json!({"destination": "/etc/hostfile", "type": "bind", "source": file, "options": ["bind", "ro"]}));
+    b.add_mount(json!({"destination": "/ro", "source": host, "options": ["bind", "ro"]}));
+    assert_eq!(b.run_ok(), "from host\nsingle file\nro-refused\n");
+    assert_eq!(std::fs::read_to_string(host.join("out.txt")).unwrap(), "out\n");
+}
+
+#[test]
+fn tmpfs_with_size_and_mode() {
+    let mut b = Bundle::new("stat -c %a /scratch; df -k /scratch | tail -1 | awk '{print $2}'; grep ' /scratch ' /proc/mounts | grep -c nosuid");
+    b.add_mount(json!({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=1700", "size=2048k"]}));
+    assert_eq!(b.run_ok(), "1700\n2048\n1\n");
+}
+
+#[test]
+fn standard_filesystems_are_mounted() {
+    let b = Bundle::new("for m in /proc /dev /dev/pts /dev/shm /dev/mqueue /sys /sys/fs/cgroup; do awk -v m=$m '$2==m {print $2, $3}' /proc/mounts | head -1; done");
+    let out = b.run_ok();
+    for want in ["/proc proc", "/dev tmpfs", "/dev/pts devpts", "/dev/shm tmpfs", "/dev/mqueue mqueue", "/sys sysfs"] {
+        assert!(out.contains(want), "missing {want}: {out}");
+    }
+    assert!(out.contains("/sys/fs/cgroup tmpfs") || out.contains("/sys/fs/cgroup cgroup2"), "{out}");
+}
+
+#[test]
+fn cgroup_mount_shows_own_cgroups_read_only() {
+    let b = Bundle::new("ls /sys/fs/cgroup | sort | tr '\\n' ' '; touch /sys/fs/cgroup/x 2>/dev/null || echo ro");
+    let out = b.run_ok();
+    assert!(out.ends_with("ro\n"), "{out}");
+    let v2_only = std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" cgroup2 "));
+    if !v2_only {
+        assert!(out.contains("memory") && out.contains("pids"), "{out}");
+    }
+}
+
+#[test]
+fn no_pivot_uses_chroot() {
+    let b = Bundle::new("cat /proc/self/mountinfo | wc -l; ls /bin/busybox");
+    let id = b.track(&unique_id("nopivot"));
+    let out = b.runc(&["run", "--no-pivot", "--bundle", b.dir.to_str().unwrap(), &id]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/bin/busybox"));
+}
+
+#[test]
+fn joins_an_existing_namespace_by_path() {
+    // A holder process in its own UTS namespace with a known hostname.
+    let mut holder = std::process::Command::new("unshare")
+        .args(["--uts", "sh", "-c", "hostname held-ns; echo ready; exec sleep 60"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()), &mut line).unwrap();
+    let mut b = Bundle::new("hostname");
+    b.config.as_object_mut().unwrap().remove("hostname");
+    let ns = b.config["linux"]["namespaces"].as_array_mut().unwrap();
+    ns.retain(|n| n["type"] != "uts");
+    ns.push(json!({"type": "uts", "path": format!("/proc/{}/ns/uts", holder.id())}));
+    let out = b.run();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "held-ns\n", "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn user_namespace_with_mappings() {
+    let mut b = Bundle::new("cat /proc/self/uid_map /proc/self/gid_map; id -u; echo x > /tmp/f && echo wrote");
+    b.config["root"]["readonly"] = json!(false);
+    b.add_namespace(json!({"type": "user"}));
+    b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    // Let the mapped root own its rootfs, as a real image would be.
+    let status = std::process::Command::new("chown").args(["-R", "100000:100000"]).arg(b.dir.join("rootfs")).status().unwrap();
+    assert!(status.success());
+    // The cgroup mount cannot be bound from a user namespace we do not own the cgroups of.
+    b.config["mounts"].as_array_mut().unwrap().retain(|m| m["type"] != "cgroup");
+    let out = b.run_ok();
+    let nums: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(nums, ["0", "100000", "65536", "0", "100000", "65536", "0", "wrote"], "{out}");
+}
+
+#[test]
+fn time_namespace_offsets() {
+    let mut b = Bundle::new("cut -d. -f1 /proc/uptime");
+    b.add_namespace(json!({"type": "time"}));
+    b.config["linux"]["timeOffsets"] = json!({"boottime": {"secs": 86400 * 365, "nanosecs": 0}});
+    let up: u64 = b.run_ok().trim().parse().unwrap();
+    assert!(up >= 86400 * 365, "uptime {up}");
+}
+
+#[test]
+fn seccomp_profile_is_enforced() {
+    let mut b = Bundle::new("mkdir /tmp/d 2>&1; echo rc=$?");
+    b.config["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]
+    });
+    let out = b.run_ok();
+    assert!(out.contains("Operation not permitted") && out.contains("rc=1"), "{out}");
+}
+
+#[test]
+fn stray_fds_do_not_reach_the_container() {
+    use std::os::fd::AsRawFd;
+    let b = Bundle::new("ls /proc/self/fd | wc -l");
+    // Open a non-CLOEXEC fd in a child's place: runc inherits it as fd 3+.
+    let f = std::fs::File::open("/etc/hostname").unwrap();
+    let fd = f.as_raw_fd();
+    let id = b.track(&unique_id("fds"));
+    let mut cmd = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]);
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            libc::dup2(fd, 3);
+            libc::dup2(fd, 7);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    // 0, 1, 2 and the fd ls itself opens.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "4\n", "{}", String::from_utf8_lossy(&out.stderr));
+}
