@@ -10,6 +10,8 @@ fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     build_init(&out, &root);
     generate_header(&out, &root);
+    // The ABI major version lives in the SONAME.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librunc.so.1");
 }
 
 /// A nested cargo build into its own target dir: static glibc, panic=abort,

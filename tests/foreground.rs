@@ -96,7 +96,7 @@ fn seed_bundle_runs_with_runc_start() {
     // with no id in the bundle directory, an interactive sh as PID 1.
     let b = Bundle::new("");
     for f in ["config.json", "runtime.json"] {
-        std::fs::copy(format!("{}/tests/data/seed/{f}", env!("CARGO_MANIFEST_DIR")), b.dir.join(f)).unwrap();
+        std::fs::copy(format!("{}/examples/seed/{f}", env!("CARGO_MANIFEST_DIR")), b.dir.join(f)).unwrap();
     }
     let id = b.track("bundle"); // the id is the directory's name
     let _ = id;

@@ -67,6 +67,8 @@ wire::wire_struct! {
         /// Compiled seccomp filter: raw `struct sock_filter` array.
         pub seccomp_bpf: Option<Vec<u8>>,
         pub seccomp_flags: u32,
+        /// LSM labels: (file under /proc/self/attr, content), written before exec.
+        pub exec_labels: Vec<(String, String)>,
         /// Inherited fds 3..3+N stay open for the process.
         pub preserve_fds: u32,
     }

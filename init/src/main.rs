@@ -81,6 +81,7 @@ fn container_init(plan: &Plan, sync: RawFd, listener: OwnedFd) -> R<()> {
     }
     rootfs::make_devices(&root, plan)?;
     write_sysctls(plan)?;
+    write_exec_labels(p)?;
     set_names(plan)?;
     if p.terminal {
         let master = tty::setup(&root, p)?;
@@ -113,6 +114,19 @@ fn write_sysctls(plan: &Plan) -> R<()> {
     for (k, v) in &plan.sysctl {
         let path = format!("/proc/self/fd/{}/{}", proc.as_raw_fd(), k.replace('.', "/"));
         sys::write_file(&path, v).map_err(|e| format!("sysctl {k}={v}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// LSM exec labels, through the host's verified procfs (CVE-2019-16884).
+fn write_exec_labels(p: &runc_init::ProcessPlan) -> R<()> {
+    for (file, value) in &p.exec_labels {
+        let attr = sys::open("/proc/self/attr", libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        if sys::fstatfs_type(attr.as_raw_fd())? != libc::PROC_SUPER_MAGIC {
+            return Err("/proc/self/attr is not on procfs".into());
+        }
+        let path = format!("/proc/self/fd/{}/{file}", attr.as_raw_fd());
+        sys::write_file(&path, value).map_err(|e| format!("set LSM label {value:?}: {e}"))?;
     }
     Ok(())
 }

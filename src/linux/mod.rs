@@ -4,6 +4,7 @@
 pub mod caps;
 pub mod cgroup_view;
 pub mod devices;
+pub mod lsm;
 pub mod mount_opts;
 pub mod namespaces;
 pub mod rlimits;

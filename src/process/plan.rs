@@ -50,8 +50,13 @@ pub fn build(b: &Bundle, opts: &PlanOptions) -> Result<Plan> {
         None => libc::MS_SLAVE | libc::MS_REC,
     };
     let userns = plan.ns_new & libc::CLONE_NEWUSER as u64 != 0 || plan.ns_join.iter().any(|(f, _)| *f == libc::CLONE_NEWUSER as u64);
+    let label = crate::linux::lsm::mount_label_option(linux.mount_label.as_deref())?;
     for (i, m) in spec.mounts.iter().enumerate() {
-        plan.mounts.push(mount_op(i, m)?);
+        let mut op = mount_op(i, m)?;
+        if let Some(l) = label.as_ref().filter(|_| op.flags & libc::MS_BIND == 0 && op.cgroup.is_empty()) {
+            op.data = if op.data.is_empty() { l.clone() } else { format!("{},{l}", op.data) };
+        }
+        plan.mounts.push(op);
     }
     let own_dev = spec.mounts.iter().any(|m| m.destination == "/dev" && !mount_opts::parse(&m.options).map(|p| p.flags & libc::MS_BIND != 0).unwrap_or(false));
     plan.dev_links = own_dev;
@@ -144,6 +149,7 @@ fn process(p: &Process, opts: &PlanOptions) -> Result<ProcessPlan> {
         no_new_privs: p.no_new_privileges,
         io_priority,
         personality: None,
+        exec_labels: crate::linux::lsm::exec_labels(p.apparmor_profile.as_deref(), p.selinux_label.as_deref())?,
         seccomp_bpf: None,
         seccomp_flags: 0,
         preserve_fds: opts.preserve_fds,

@@ -179,8 +179,8 @@ mod tests {
 
     #[test]
     fn seed_pair_converts() {
-        let cfg: Value = serde_json::from_str(include_str!("../../tests/data/seed/config.json")).unwrap();
-        let rt: Value = serde_json::from_str(include_str!("../../tests/data/seed/runtime.json")).unwrap();
+        let cfg: Value = serde_json::from_str(include_str!("../../examples/seed/config.json")).unwrap();
+        let rt: Value = serde_json::from_str(include_str!("../../examples/seed/runtime.json")).unwrap();
         assert!(is_legacy(&cfg));
         let out = convert(cfg, Some(rt)).unwrap();
         assert_eq!(out["mounts"][0], json!({"destination": "/proc", "type": "proc", "source": "proc"}));

@@ -96,12 +96,7 @@ fn validate_process(p: &Process) -> Result<()> {
             return Err(bad("process.ioPriority.priority", format!("{} is outside 0..7", io.priority)));
         }
     }
-    if p.apparmor_profile.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("process.apparmorProfile"));
-    }
-    if p.selinux_label.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(unsupported("process.selinuxLabel"));
-    }
+    crate::linux::lsm::exec_labels(p.apparmor_profile.as_deref(), p.selinux_label.as_deref())?;
     if p.scheduler.is_some() {
         return Err(unsupported("process.scheduler"));
     }
@@ -217,6 +212,7 @@ fn validate_linux(l: &Linux, ns: &HashSet<String>) -> Result<()> {
             return Err(unsupported("linux.personality.flags"));
         }
     }
+    crate::linux::lsm::mount_label_option(l.mount_label.as_deref())?;
     if let Some(r) = l.resources.as_ref().and_then(first_set) {
         return Err(Error::unsupported(format!("linux.resources.{r}: cgroup limits are not supported by this version of librunc yet")));
     }
@@ -224,7 +220,6 @@ fn validate_linux(l: &Linux, ns: &HashSet<String>) -> Result<()> {
         ("linux.netDevices", l.net_devices.is_some()),
         ("linux.intelRdt", l.intel_rdt.is_some()),
         ("linux.memoryPolicy", l.memory_policy.is_some()),
-        ("linux.mountLabel", l.mount_label.as_deref().is_some_and(|s| !s.is_empty())),
     ];
     if let Some((f, _)) = refused.iter().find(|r| r.1) {
         return Err(unsupported(f));
