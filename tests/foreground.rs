@@ -113,15 +113,10 @@ fn seed_bundle_runs_with_runc_start() {
 #[test]
 fn signals_are_forwarded_to_the_container() {
     let mut b = Bundle::new("trap 'exit 42' TERM; touch /ready/ok; while :; do sleep 0.1; done");
-    let ready = b.base.join("ready");
-    std::fs::create_dir_all(&ready).unwrap();
-    b.add_mount(json!({"destination": "/ready", "type": "bind", "source": ready, "options": ["bind"]}));
+    let ready = b.ready_dir();
     let id = b.track(&unique_id("sig"));
     let mut child = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]).stdin(Stdio::null()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ready.join("ok").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(wait_for(&ready.join("ok")));
     // SAFETY: signalling our own child by pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
@@ -131,15 +126,10 @@ fn signals_are_forwarded_to_the_container() {
 #[test]
 fn killed_container_gives_128_plus_signal() {
     let mut b = Bundle::new("touch /ready/ok; exec sleep 60");
-    let ready = b.base.join("ready");
-    std::fs::create_dir_all(&ready).unwrap();
-    b.add_mount(json!({"destination": "/ready", "type": "bind", "source": ready, "options": ["bind"]}));
+    let ready = b.ready_dir();
     let id = b.track(&unique_id("kill"));
     let mut child = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]).stdin(Stdio::null()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ready.join("ok").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(wait_for(&ready.join("ok")));
     let out = b.runc(&["kill", &id, "KILL"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(child.wait().unwrap().code(), Some(137));

@@ -251,6 +251,15 @@ fn mknod(root: &Root, d: &Device) -> R<()> {
     check(r as i64, || format!("chown {}", d.path)).map(drop)
 }
 
+/// Resolves `p` in the rootfs; a missing path is None, any other error fails.
+fn lookup_existing(root: &Root, p: &str, what: &str) -> R<Option<OwnedFd>> {
+    match root.lookup(p) {
+        Ok(t) => Ok(Some(t)),
+        Err(libc::ENOENT) => Ok(None),
+        Err(e) => Err(format!("{what} {p}: {}", sys::errno_text(e))),
+    }
+}
+
 /// Masks and protects paths after every other mount, failing closed.
 pub fn mask_and_protect(root: &Root, plan: &Plan) -> R<()> {
     let null = sys::open("/dev/null", libc::O_PATH, 0)?;
@@ -259,11 +268,7 @@ pub fn mask_and_protect(root: &Root, plan: &Plan) -> R<()> {
         return Err("/dev/null is not the null device".into());
     }
     for p in &plan.masked_paths {
-        let t = match root.lookup(p) {
-            Err(libc::ENOENT) => continue,
-            Err(e) => return Err(format!("mask {p}: {}", sys::errno_text(e))),
-            Ok(t) => t,
-        };
+        let Some(t) = lookup_existing(root, p, "mask")? else { continue };
         let tp = fd_path(t.as_raw_fd());
         if sys::fstat(t.as_raw_fd())?.st_mode & libc::S_IFMT == libc::S_IFDIR {
             sys::mount(Some("tmpfs"), &tp, Some("tmpfs"), libc::MS_RDONLY, None, &format!("mask {p}"))?;
@@ -272,11 +277,7 @@ pub fn mask_and_protect(root: &Root, plan: &Plan) -> R<()> {
         }
     }
     for p in &plan.readonly_paths {
-        let t = match root.lookup(p) {
-            Err(libc::ENOENT) => continue,
-            Err(e) => return Err(format!("readonly {p}: {}", sys::errno_text(e))),
-            Ok(t) => t,
-        };
+        let Some(t) = lookup_existing(root, p, "readonly")? else { continue };
         let tp = fd_path(t.as_raw_fd());
         sys::mount(Some(&tp), &tp, None, MS_BIND | MS_REC, None, &format!("readonly {p}"))?;
         remount_bind(root, p, libc::MS_RDONLY)?;

@@ -105,6 +105,14 @@ impl Bundle {
         self.config["linux"]["namespaces"].as_array_mut().unwrap().push(ns);
     }
 
+    /// A host directory bound at /ready in the container, for handshakes.
+    pub fn ready_dir(&mut self) -> PathBuf {
+        let ready = self.base.join("ready");
+        std::fs::create_dir_all(&ready).unwrap();
+        self.add_mount(json!({"destination": "/ready", "type": "bind", "source": ready, "options": ["bind"]}));
+        ready
+    }
+
     /// Entries left in the state root (must be none after a failure).
     pub fn state_entries(&self) -> Vec<String> {
         match std::fs::read_dir(&self.root) {
@@ -121,6 +129,18 @@ impl Drop for Bundle {
         }
         let _ = std::fs::remove_dir_all(&self.base);
     }
+}
+
+/// Waits up to 10 s for `path` to exist.
+pub fn wait_for(path: &Path) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !path.exists() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    true
 }
 
 /// Number of mounts in our mount namespace (a failed create must not add any).
