@@ -7,12 +7,15 @@
 pub mod capi;
 pub mod container;
 pub mod error;
+pub mod features;
+pub mod hooks;
 pub mod linux;
+pub mod log;
 pub mod process;
 pub mod spec;
 
 pub use container::state::{State, Status};
-pub use container::{CreateOptions, Created, Runtime, DEFAULT_ROOT};
+pub use container::{CreateOptions, Created, ExecFlags, ExecOptions, Runtime, DEFAULT_ROOT};
 pub use error::{Error, ErrorKind, Result};
 
 /// The OCI runtime-spec version this runtime implements.
@@ -36,6 +39,16 @@ pub fn features() -> Vec<&'static str> {
 }
 
 impl Runtime {
+    /// `exec`; unless `detach`, waits in the foreground (signals forwarded,
+    /// terminal relayed) and returns the process's exit status.
+    pub fn exec_foreground(&self, id: &str, opts: &ExecOptions, detach: bool) -> Result<Option<i32>> {
+        let p = self.exec(id, &ExecOptions { keep_pty: !detach, ..opts.clone() })?;
+        if detach {
+            return Ok(None);
+        }
+        process::foreground::wait(p.pid, p.pty).map(Some)
+    }
+
     /// create + start + wait in the foreground (signals forwarded, terminal
     /// relayed), then delete; returns the exit status. With `detach`, returns
     /// None right after start.

@@ -118,9 +118,9 @@ fn unsupported_fields_are_refused_by_name() {
     let err = fails_cleanly(&b, &unique_id("bad"));
     assert!(err.contains("linux.resources.memory.limit"), "{err}");
     let mut b = Bundle::new("true");
-    b.config["hooks"] = json!({"prestart": [{"path": "/bin/true"}]});
+    b.config["hooks"] = json!({"prestart": [{"path": "relative/hook"}]});
     let err = fails_cleanly(&b, &unique_id("bad"));
-    assert!(err.contains("hooks: not supported"), "{err}");
+    assert!(err.contains("hooks.prestart[0].path") && err.contains("not an absolute path"), "{err}");
     let mut b = Bundle::new("true");
     b.config["process"]["apparmorProfile"] = json!("docker-default");
     let err = fails_cleanly(&b, &unique_id("bad"));

@@ -26,8 +26,6 @@ wire::wire_struct! {
         pub rootfs_readonly: bool,
         /// Propagation applied to "/" before any mount (MS_SLAVE|MS_REC, ...).
         pub root_propagation: u64,
-        /// Propagation applied to the rootfs mount itself (0 = leave).
-        pub rootfs_propagation: u64,
         pub no_pivot: bool,
         pub mounts: Vec<MountOp>,
         pub devices: Vec<Device>,
@@ -40,7 +38,27 @@ wire::wire_struct! {
         pub hostname: Option<String>,
         pub domainname: Option<String>,
         pub sysctl: Vec<(String, String)>,
+        /// Exec into a running container: chroot into this directory (opened
+        /// before joining its namespaces) instead of building a rootfs.
+        pub exec_root: Option<String>,
+        /// Stop before pivot_root for the library's prestart/createRuntime
+        /// hooks and the state JSON the init's own hooks read.
+        pub want_hook_state: bool,
+        pub create_container_hooks: Vec<HookPlan>,
+        pub start_container_hooks: Vec<HookPlan>,
+        /// Join a new session keyring with this name.
+        pub session_keyring: Option<String>,
         pub process: ProcessPlan,
+    }
+}
+
+wire::wire_struct! {
+    /// A hook the init runs itself (createContainer, startContainer).
+    pub struct HookPlan {
+        pub path: String,
+        pub args: Vec<String>,
+        pub env: Vec<String>,
+        pub timeout_secs: Option<u32>,
     }
 }
 
@@ -71,6 +89,8 @@ wire::wire_struct! {
         pub exec_labels: Vec<(String, String)>,
         /// Inherited fds 3..3+N stay open for the process.
         pub preserve_fds: u32,
+        /// The first N of them are socket-activation fds: set LISTEN_FDS/LISTEN_PID.
+        pub listen_fds: u32,
     }
 }
 
@@ -148,4 +168,9 @@ pub mod msg {
     pub const ERROR: u8 = 7;
     /// start connection: exec the user process now.
     pub const START: u8 = 8;
+    /// init -> library: run prestart/createRuntime hooks, then ACK with the
+    /// state JSONs (creating, created) as a wire `Vec<String>`.
+    pub const HOOKS: u8 = 9;
+    /// init -> library (exec): about to execve; EOF next means success.
+    pub const EXECING: u8 = 10;
 }

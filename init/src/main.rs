@@ -1,10 +1,13 @@
-//! runc-init: the sealed program that becomes the container's PID 1.
+//! runc-init: the sealed program that becomes the container's PID 1 (or an
+//! exec'd process).
 //!
 //! The library execs it from a memfd with all signals blocked and the sync
-//! socket on the fd named by argv. It receives a [`runc_init::Plan`], sets up
-//! namespaces and the rootfs, reports "created", waits for a start request on
-//! the listener it was handed, then execs the user process.
+//! socket on the fd named by argv. It receives a [`runc_init::Plan`], joins
+//! and creates namespaces (stage one), and then either builds the container
+//! (rootfs, devices, pty, hooks), reports "created" and waits for a start
+//! request, or, for `exec`, enters the running container and execs at once.
 
+mod hooks;
 mod ns;
 mod process;
 mod rootfs;
@@ -13,10 +16,13 @@ mod tty;
 
 use runc_init::{chan, msg, Plan, Wire};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use sys::{check, R};
+use sys::{check, fd_path, R};
 
 fn main() {
     sys::reset_signals();
+    // A hook that closes stdin early must not kill us; reset again before exec.
+    // SAFETY: ignoring SIGPIPE is always valid.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let args: Vec<String> = std::env::args().collect();
     let sync: RawFd = match (args.get(1).map(String::as_str), args.get(2).and_then(|s| s.parse().ok())) {
         (Some(runc_init::SYNC_FD_ARG), Some(fd)) => fd,
@@ -45,6 +51,16 @@ fn send(sync: RawFd, tag: u8, data: &[u8], fds: &[RawFd]) -> R<()> {
     chan::send(sync, tag, data, fds).map_err(|e| format!("sync: {e}"))
 }
 
+/// What stage one hands the container process.
+struct Ctx {
+    plan: Plan,
+    sync: RawFd,
+    /// The host procfs, opened before any namespace was joined.
+    proc: OwnedFd,
+    listener: Option<OwnedFd>,
+    exec_root: Option<OwnedFd>,
+}
+
 fn run(sync: RawFd) -> R<()> {
     // Not dumpable until exec: nothing in the container may ptrace us or open /proc/<pid>/exe.
     sys::prctl(libc::PR_SET_DUMPABLE, 0, "set non-dumpable")?;
@@ -52,10 +68,12 @@ fn run(sync: RawFd) -> R<()> {
     unsafe { libc::umask(0) };
     let m = expect(sync, msg::PLAN)?;
     let plan = Plan::decode(&m.data).ok_or("sync: corrupt plan")?;
-    let listener = m.fds.into_iter().next().ok_or("sync: no start listener")?;
-    ns::join(&plan)?;
-    ns::create(&plan, sync)?;
-    if ns::needs_fork(&plan) {
+    let proc = sys::open_host_proc()?;
+    let exec_root = plan.exec_root.as_deref().map(|p| sys::open(p, libc::O_PATH | libc::O_DIRECTORY, 0)).transpose()?;
+    let ctx = Ctx { plan, sync, proc, listener: m.fds.into_iter().next(), exec_root };
+    ns::join(&ctx.plan)?;
+    ns::create(&ctx.plan, sync)?;
+    if ns::needs_fork(&ctx.plan) {
         let pid = ns::fork_sibling()?;
         if pid > 0 {
             send(sync, msg::PID, &(pid as u32).to_le_bytes(), &[])?;
@@ -66,25 +84,40 @@ fn run(sync: RawFd) -> R<()> {
         send(sync, msg::PID, &(unsafe { libc::getpid() } as u32).to_le_bytes(), &[])?;
     }
     expect(sync, msg::ACK)?;
-    container_init(&plan, sync, listener)
-}
-
-fn container_init(plan: &Plan, sync: RawFd, listener: OwnedFd) -> R<()> {
     // SAFETY: setsid has no preconditions; we are not a group leader after clone/exec.
     unsafe { libc::setsid() };
-    let p = &plan.process;
-    process::drop_bounding(p)?;
-    process::apply_limits(p)?;
+    if let Some(k) = &ctx.plan.session_keyring {
+        join_keyring(k)?;
+    }
+    match ctx.exec_root {
+        Some(_) => exec_into(&ctx),
+        None => container_init(&ctx),
+    }
+}
+
+/// Builds the container, reports CREATED, waits for start, execs.
+fn container_init(c: &Ctx) -> R<()> {
+    let (plan, sync, p) = (&c.plan, c.sync, &c.plan.process);
+    process::drop_bounding(p, c.proc.as_raw_fd())?;
+    process::apply_limits(p, c.proc.as_raw_fd())?;
     let root = rootfs::prepare(plan)?;
     for m in &plan.mounts {
         rootfs::mount_one(&root, m)?;
     }
     rootfs::make_devices(&root, plan)?;
-    write_sysctls(plan)?;
-    write_exec_labels(p)?;
+    write_sysctls(plan, c.proc.as_raw_fd())?;
+    write_exec_labels(p, c.proc.as_raw_fd())?;
     set_names(plan)?;
+    let states = if plan.want_hook_state { hook_states(sync)? } else { Vec::new() };
+    if !plan.create_container_hooks.is_empty() {
+        hooks::run_all(&plan.create_container_hooks, &states[0], "createContainer")?;
+    }
     if p.terminal {
-        let master = tty::setup(&root, p)?;
+        let ptmx = rootfs::open_in(&root, "/dev/pts/ptmx", libc::O_RDWR | libc::O_NOCTTY)?;
+        let (master, peer) = tty::open(ptmx, p)?;
+        let console = root.mkdir_all("/dev/console", true)?;
+        sys::mount(Some(&fd_path(peer.as_raw_fd())), &fd_path(console.as_raw_fd()), None, libc::MS_BIND, None, "/dev/console")?;
+        tty::make_stdio(&peer)?;
         send(sync, msg::PTY, &[], &[master.as_raw_fd()])?;
     }
     rootfs::mask_and_protect(&root, plan)?;
@@ -94,39 +127,61 @@ fn container_init(plan: &Plan, sync: RawFd, listener: OwnedFd) -> R<()> {
     send(sync, msg::CREATED, &[], &[])?;
     // SAFETY: closing our own sync fd; the library no longer listens after CREATED.
     unsafe { libc::close(sync) };
-    let conn = wait_start(&listener)?;
-    drop(listener);
-    let err = process::exec(p, &exe).err().unwrap_or_default();
-    let _ = chan::send(conn.as_raw_fd(), msg::ERROR, err.as_bytes(), &[]);
+    let listener = c.listener.as_ref().ok_or("sync: no start listener")?;
+    let conn = wait_start(listener)?;
+    let r = hooks::run_all(&plan.start_container_hooks, states.get(1).map_or("", |s| s.as_str()), "startContainer")
+        .and_then(|_| process::exec(p, &exe));
+    let _ = chan::send(conn.as_raw_fd(), msg::ERROR, r.err().unwrap_or_default().as_bytes(), &[]);
     std::process::exit(255);
 }
 
-/// Namespaced sysctls, written through the host's procfs before pivot: the
-/// values land in our own namespaces. The procfs is verified first.
-fn write_sysctls(plan: &Plan) -> R<()> {
-    if plan.sysctl.is_empty() {
-        return Ok(());
+/// `exec`: enter the running container's root and exec right away.
+fn exec_into(c: &Ctx) -> R<()> {
+    let (sync, p) = (c.sync, &c.plan.process);
+    let root = c.exec_root.as_ref().expect("exec mode");
+    // SAFETY: fchdir/chroot into the container's root, opened before we joined it.
+    check(unsafe { libc::fchdir(root.as_raw_fd()) } as i64, || "chdir to container root".into())?;
+    check(unsafe { libc::chroot(c".".as_ptr()) } as i64, || "chroot to container root".into())?;
+    process::drop_bounding(p, c.proc.as_raw_fd())?;
+    process::apply_limits(p, c.proc.as_raw_fd())?;
+    write_exec_labels(p, c.proc.as_raw_fd())?;
+    enter_cwd(&p.cwd)?;
+    if p.terminal {
+        let ptmx = sys::open("/dev/pts/ptmx", libc::O_RDWR | libc::O_NOCTTY, 0)?;
+        let (master, peer) = tty::open(ptmx, p)?;
+        tty::make_stdio(&peer)?;
+        send(sync, msg::PTY, &[], &[master.as_raw_fd()])?;
     }
-    let proc = sys::open("/proc/sys", libc::O_PATH | libc::O_DIRECTORY, 0)?;
-    if sys::fstatfs_type(proc.as_raw_fd())? != libc::PROC_SUPER_MAGIC {
-        return Err("/proc/sys is not on procfs".into());
+    let exe = process::resolve_exe(p)?;
+    send(sync, msg::EXECING, &[], &[])?;
+    Err(process::exec(p, &exe).err().unwrap_or_default())
+}
+
+/// Asks the library to run prestart/createRuntime hooks; returns the state
+/// JSONs (creating, created) for our own hooks.
+fn hook_states(sync: RawFd) -> R<Vec<String>> {
+    send(sync, msg::HOOKS, &[], &[])?;
+    let m = expect(sync, msg::ACK)?;
+    let v = Vec::<String>::decode(&m.data).ok_or("sync: corrupt hook state")?;
+    if v.len() != 2 {
+        return Err("sync: corrupt hook state".into());
     }
+    Ok(v)
+}
+
+/// Namespaced sysctls, written through the host's verified procfs: the values
+/// land in our own (network, IPC, UTS) namespaces.
+fn write_sysctls(plan: &Plan, proc: RawFd) -> R<()> {
     for (k, v) in &plan.sysctl {
-        let path = format!("/proc/self/fd/{}/{}", proc.as_raw_fd(), k.replace('.', "/"));
-        sys::write_file(&path, v).map_err(|e| format!("sysctl {k}={v}: {e}"))?;
+        sys::write_at(proc, &format!("sys/{}", k.replace('.', "/")), v).map_err(|e| format!("sysctl {k}={v}: {e}"))?;
     }
     Ok(())
 }
 
-/// LSM exec labels, through the host's verified procfs (CVE-2019-16884).
-fn write_exec_labels(p: &runc_init::ProcessPlan) -> R<()> {
+/// LSM exec labels, through the host's verified procfs.
+fn write_exec_labels(p: &runc_init::ProcessPlan, proc: RawFd) -> R<()> {
     for (file, value) in &p.exec_labels {
-        let attr = sys::open("/proc/self/attr", libc::O_PATH | libc::O_DIRECTORY, 0)?;
-        if sys::fstatfs_type(attr.as_raw_fd())? != libc::PROC_SUPER_MAGIC {
-            return Err("/proc/self/attr is not on procfs".into());
-        }
-        let path = format!("/proc/self/fd/{}/{file}", attr.as_raw_fd());
-        sys::write_file(&path, value).map_err(|e| format!("set LSM label {value:?}: {e}"))?;
+        sys::write_at(proc, &format!("self/attr/{file}"), value).map_err(|e| format!("set LSM label {value:?}: {e}"))?;
     }
     Ok(())
 }
@@ -143,8 +198,21 @@ fn set_names(plan: &Plan) -> R<()> {
     Ok(())
 }
 
+/// A new session keyring, so containers do not share the host's keys.
+fn join_keyring(name: &str) -> R<()> {
+    let c = sys::cstr(name)?;
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl(JOIN_SESSION_KEYRING, name) with a valid C string.
+    let r = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c.as_ptr()) };
+    // ENOSYS: no keyring support in this kernel; nothing to isolate.
+    if r < 0 && sys::errno() != libc::ENOSYS {
+        return Err(format!("join session keyring: {}", sys::errno_text(sys::errno())));
+    }
+    Ok(())
+}
+
 /// chdir into the process cwd and make sure it is inside the new root
-/// (a leaked host directory would show as "(unreachable)", CVE-2024-21626).
+/// (a leaked host directory would show as unreachable, CVE-2024-21626).
 fn enter_cwd(cwd: &str) -> R<()> {
     let c = sys::cstr(cwd)?;
     // SAFETY: valid C string.

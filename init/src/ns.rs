@@ -6,10 +6,11 @@ use runc_init::{chan, msg, Plan};
 use std::os::fd::{AsRawFd, RawFd};
 
 /// Enters every namespace the config names by path, in the order given
-/// (the library puts the user namespace first).
+/// (the library puts the user namespace first). All are opened first: once
+/// in the container's mount namespace, host paths no longer resolve.
 pub fn join(plan: &Plan) -> R<()> {
-    for (flag, path) in &plan.ns_join {
-        let fd = sys::open(path, libc::O_RDONLY, 0)?;
+    let fds = plan.ns_join.iter().map(|(_, p)| sys::open(p, libc::O_RDONLY, 0)).collect::<R<Vec<_>>>()?;
+    for ((flag, path), fd) in plan.ns_join.iter().zip(fds) {
         // SAFETY: setns on an fd we own with a CLONE_NEW* type.
         let r = unsafe { libc::setns(fd.as_raw_fd(), *flag as i32) };
         check(r as i64, || format!("join namespace {path}"))?;

@@ -3,9 +3,10 @@
 use crate::sys::{self, check, cstr, R};
 use runc_init::{CapSets, ProcessPlan};
 use std::ffi::CString;
+use std::os::fd::RawFd;
 
 /// Limits that need root in the host namespaces: apply before anything drops it.
-pub fn apply_limits(p: &ProcessPlan) -> R<()> {
+pub fn apply_limits(p: &ProcessPlan, proc: RawFd) -> R<()> {
     for (res, soft, hard) in &p.rlimits {
         let lim = libc::rlimit { rlim_cur: *soft, rlim_max: *hard };
         // SAFETY: setrlimit reads a valid rlimit struct.
@@ -13,7 +14,7 @@ pub fn apply_limits(p: &ProcessPlan) -> R<()> {
         check(r as i64, || format!("setrlimit {res} to {soft}/{hard}"))?;
     }
     if let Some(adj) = p.oom_score_adj {
-        sys::write_file("/proc/self/oom_score_adj", &adj.to_string())?;
+        sys::write_at(proc, "self/oom_score_adj", &adj.to_string())?;
     }
     if let Some((class, prio)) = p.io_priority {
         let v = (class << 13) | prio;
@@ -29,9 +30,9 @@ pub fn apply_limits(p: &ProcessPlan) -> R<()> {
 }
 
 /// Drops capabilities from the bounding set; our own effective set is not touched.
-pub fn drop_bounding(p: &ProcessPlan) -> R<()> {
+pub fn drop_bounding(p: &ProcessPlan, proc: RawFd) -> R<()> {
     let Some(c) = &p.caps else { return Ok(()) };
-    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+    let last: u32 = sys::read_at(proc, "sys/kernel/cap_last_cap")
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(40);
@@ -78,6 +79,13 @@ pub fn exec(p: &ProcessPlan, exe: &CString) -> R<()> {
     let mut env: Vec<CString> = p.env.iter().map(|e| cstr(e)).collect::<R<_>>()?;
     if !p.env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(cstr(&format!("HOME={}", home_of(p.uid)))?);
+    }
+    if p.listen_fds > 0 {
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() };
+        env.retain(|e| !e.as_bytes().starts_with(b"LISTEN_FDS=") && !e.as_bytes().starts_with(b"LISTEN_PID="));
+        env.push(cstr(&format!("LISTEN_FDS={}", p.listen_fds))?);
+        env.push(cstr(&format!("LISTEN_PID={pid}"))?);
     }
     if !p.no_new_privs {
         load_seccomp(p)?;

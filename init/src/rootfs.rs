@@ -89,9 +89,6 @@ impl Root {
 pub fn prepare(plan: &Plan) -> R<Root> {
     sys::mount(None, "/", None, plan.root_propagation, None, "propagation of /")?;
     sys::mount(Some(&plan.rootfs), &plan.rootfs, None, MS_BIND | MS_REC, None, &format!("rootfs {}", plan.rootfs))?;
-    if plan.rootfs_propagation != 0 {
-        sys::mount(None, &plan.rootfs, None, plan.rootfs_propagation, None, "rootfs propagation")?;
-    }
     let fd = sys::open(&plan.rootfs, libc::O_PATH | libc::O_DIRECTORY, 0)?;
     Ok(Root { fd })
 }

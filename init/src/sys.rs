@@ -63,6 +63,40 @@ pub fn write_file(path: &str, data: &str) -> R<()> {
     write_all(fd.as_raw_fd(), data.as_bytes()).map_err(|e| format!("write {path}: {e}"))
 }
 
+/// Writes `data` to `rel` below the directory fd `dir` (e.g. the host procfs).
+pub fn write_at(dir: RawFd, rel: &str, data: &str) -> R<()> {
+    let c = cstr(rel)?;
+    // SAFETY: openat with a valid C string relative to an open directory fd.
+    let fd = unsafe { libc::openat(dir, c.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+    check(fd as i64, || format!("open /proc/{rel}"))?;
+    // SAFETY: fd is new and ours.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    write_all(fd.as_raw_fd(), data.as_bytes()).map_err(|e| format!("write /proc/{rel}: {e}"))
+}
+
+/// Reads a small file below the directory fd `dir`.
+pub fn read_at(dir: RawFd, rel: &str) -> R<String> {
+    let c = cstr(rel)?;
+    // SAFETY: as in write_at.
+    let fd = unsafe { libc::openat(dir, c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    check(fd as i64, || format!("open /proc/{rel}"))?;
+    // SAFETY: fd is new and ours.
+    let mut f = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut f, &mut s).map_err(|e| format!("read /proc/{rel}: {e}"))?;
+    Ok(s)
+}
+
+/// The host's procfs, opened before any namespace is joined and checked to
+/// be procfs; all /proc writes go through it (CVE-2019-16884, CVE-2023-27561).
+pub fn open_host_proc() -> R<OwnedFd> {
+    let fd = open("/proc", libc::O_PATH | libc::O_DIRECTORY, 0)?;
+    if fstatfs_type(fd.as_raw_fd())? != libc::PROC_SUPER_MAGIC {
+        return Err("/proc is not procfs".into());
+    }
+    Ok(fd)
+}
+
 pub fn write_all(fd: RawFd, mut buf: &[u8]) -> R<()> {
     while !buf.is_empty() {
         // SAFETY: buf is a valid slice for the given length.

@@ -1,11 +1,19 @@
-//! Containers by id under a state root: create, start, state, kill, delete.
+//! Containers by id under a state root: create, start, state, kill, delete,
+//! exec, list, ps.
 
+mod exec;
 pub mod id;
+mod io;
+pub mod procs;
 pub mod state;
 
+pub use exec::{ExecFlags, ExecOptions};
+
 use crate::error::{Context, Error, ErrorKind, Result};
+use crate::hooks;
 use crate::process::{plan, setup, spawn};
 use crate::spec;
+use io::{connect, fd_open, listen, send_console, write_pid_file};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use runc_init::{chan, msg};
@@ -17,6 +25,7 @@ use std::path::{Path, PathBuf};
 /// The default state root for root, as runc's.
 pub const DEFAULT_ROOT: &str = "/run/runc";
 const START_SOCK: &str = "start.sock";
+const CONFIG_COPY: &str = "config.json";
 
 /// A state root: where containers' state directories live.
 #[derive(Debug, Clone)]
@@ -30,8 +39,13 @@ pub struct CreateOptions {
     pub bundle: PathBuf,
     pub pid_file: Option<PathBuf>,
     pub console_socket: Option<PathBuf>,
+    /// Extra fds 3.. (after any socket-activation fds) passed to the container.
     pub preserve_fds: u32,
+    /// Socket-activation fds (systemd's LISTEN_FDS) at 3..3+N.
+    pub listen_fds: u32,
     pub no_pivot: bool,
+    /// Keep the caller's session keyring instead of a new one per container.
+    pub no_new_keyring: bool,
     /// The init's stdin/stdout/stderr; None inherits ours.
     pub stdio: Option<[RawFd; 3]>,
     /// Keep the pty master for the caller (foreground run) instead of sending it.
@@ -60,18 +74,20 @@ impl Runtime {
         let dir = self.dir(id)?;
         let bundle = spec::load_bundle(&opts.bundle)?;
         let terminal = bundle.spec.process.as_ref().is_some_and(|p| p.terminal);
-        if terminal && opts.console_socket.is_none() && !opts.keep_pty {
-            return Err(Error::new(ErrorKind::InvalidArgument, "cannot allocate tty if runc will detach without setting console socket"));
-        }
-        if !terminal && opts.console_socket.is_some() {
-            return Err(Error::new(ErrorKind::InvalidArgument, "cannot use console socket if runc will not detach or allocate tty"));
-        }
-        let plan = plan::build(&bundle, &plan::PlanOptions { no_pivot: opts.no_pivot, preserve_fds: opts.preserve_fds })?;
+        check_console(terminal, opts.console_socket.is_some(), opts.keep_pty)?;
+        let popts = plan::PlanOptions {
+            no_pivot: opts.no_pivot,
+            preserve_fds: opts.preserve_fds,
+            listen_fds: opts.listen_fds,
+            session_keyring: (!opts.no_new_keyring).then(|| id.to_string()),
+        };
+        let plan = plan::build(&bundle, &popts)?;
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.root).context(|| format!("create state root {}", self.root.display()))?;
         std::fs::DirBuilder::new().mode(0o711).create(&dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => Error::new(ErrorKind::Exists, format!("container with id exists: {id}")),
             _ => Error::sys(format!("create {}", dir.display()), e),
         })?;
+        let _lock = state::lock(&dir)?;
         let mut guard = Cleanup { dir: dir.clone(), pid: None };
         let created = self.create_in(id, &dir, &bundle, &plan, opts, &mut guard.pid)?;
         guard.dir = PathBuf::new();
@@ -79,32 +95,30 @@ impl Runtime {
     }
 
     fn create_in(&self, id: &str, dir: &Path, b: &spec::Bundle, plan: &runc_init::Plan, opts: &CreateOptions, pid: &mut Option<i32>) -> Result<Created> {
+        std::fs::write(dir.join(CONFIG_COPY), serde_json::to_vec(&b.raw).expect("json")).context(|| format!("write {}/{CONFIG_COPY}", dir.display()))?;
         let listener = listen(&dir.join(START_SOCK))?;
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
-        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds })?;
+        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds })?;
         let linux = b.spec.linux.clone().unwrap_or_default();
-        let maps = setup::IdMaps { uid: &linux.uid_mappings, gid: &linux.gid_mappings };
-        let res = setup::run(&sp, plan, &listener, &maps, pid)?;
+        let base = new_state(id, b);
+        let hooks = b.spec.hooks.clone().unwrap_or_default();
+        let on_hooks = |pid: i32| -> Result<Vec<String>> {
+            let creating = State { pid, status: Status::Creating, ..base.clone() }.to_oci_json().to_string();
+            hooks::run_all(&hooks.prestart, &creating, "prestart")?;
+            hooks::run_all(&hooks.create_runtime, &creating, "createRuntime")?;
+            let created = State { pid, status: Status::Created, ..base.clone() }.to_oci_json().to_string();
+            Ok(vec![creating, created])
+        };
+        let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false };
+        let res = setup::run(&sp, plan, Some(&listener), &serve, pid)?;
         let mut pty = res.pty;
         if let (Some(sock), Some(master)) = (&opts.console_socket, &pty) {
             send_console(sock, master.as_raw_fd())?;
             pty = None;
         }
         let (_, start_time) = state::proc_stat(res.pid).ok_or_else(|| Error::new(ErrorKind::Init, "container init exited during create"))?;
-        let st = State {
-            oci_version: crate::SPEC_VERSION.into(),
-            id: id.into(),
-            pid: res.pid,
-            status: Status::Created,
-            bundle: b.dir.to_string_lossy().into_owned(),
-            rootfs: b.rootfs.to_string_lossy().into_owned(),
-            created: state::rfc3339_now(),
-            owner: String::new(),
-            annotations: b.spec.annotations.clone(),
-            init_start_time: start_time,
-            started: false,
-        };
+        let st = State { pid: res.pid, init_start_time: start_time, ..base };
         st.save(dir)?;
         if let Some(p) = &opts.pid_file {
             write_pid_file(p, res.pid)?;
@@ -112,9 +126,10 @@ impl Runtime {
         Ok(Created { pid: res.pid, pty })
     }
 
-    /// Lets a created container exec its process.
+    /// Lets a created container exec its process; runs poststart hooks.
     pub fn start(&self, id: &str) -> Result<()> {
         let dir = self.dir(id)?;
+        let _lock = state::lock_existing(&dir, id)?;
         let mut st = State::load(&dir, id)?;
         match st.status {
             Status::Created => {}
@@ -132,25 +147,59 @@ impl Runtime {
         }
         let _ = std::fs::remove_file(&sock);
         st.started = true;
-        st.save(&dir)
+        st.status = Status::Running;
+        st.save(&dir)?;
+        let spec = self.config(&dir)?;
+        let post = spec.hooks.map(|h| h.poststart).unwrap_or_default();
+        for w in hooks::run_all_warn(&post, &st.to_oci_json().to_string(), "poststart") {
+            crate::log::warn(&w);
+        }
+        Ok(())
     }
 
     pub fn state(&self, id: &str) -> Result<State> {
         State::load(&self.dir(id)?, id)
     }
 
-    /// Sends `sig` to the container's init.
-    pub fn kill(&self, id: &str, sig: Signal) -> Result<()> {
+    /// The container's own process (the base of `exec` without `--process`).
+    pub fn process_of(&self, id: &str) -> Result<spec::types::Process> {
+        let dir = self.dir(id)?;
+        State::load(&dir, id)?;
+        Ok(self.config(&dir)?.process.unwrap_or_default())
+    }
+
+    /// The config the container was created with (kept in its state dir).
+    fn config(&self, dir: &Path) -> Result<spec::Spec> {
+        let path = dir.join(CONFIG_COPY);
+        let text = std::fs::read(&path).context(|| format!("read {}", path.display()))?;
+        spec::parse(serde_json::from_slice(&text).map_err(|e| Error::new(ErrorKind::System, format!("{}: {e}", path.display())))?)
+    }
+
+    /// Sends `sig` to the container's init, or with `all` to every process in it.
+    pub fn kill(&self, id: &str, sig: Signal, all: bool) -> Result<()> {
         let st = self.state(id)?;
         if st.status == Status::Stopped {
             return Err(Error::new(ErrorKind::State, "container not running"));
         }
-        kill(Pid::from_raw(st.pid), sig).map_err(|e| Error::sys(format!("kill container {id}"), e))
+        let pids = if all { procs::pids(&st)? } else { vec![st.pid] };
+        for pid in pids {
+            match kill(Pid::from_raw(pid), sig) {
+                Ok(()) | Err(nix::errno::Errno::ESRCH) if all => {}
+                Ok(()) => {}
+                Err(e) => return Err(Error::sys(format!("kill container {id}"), e)),
+            }
+        }
+        Ok(())
     }
 
     /// Removes a container's state; with `force`, kills a live one first.
+    /// Runs poststop hooks (failures are warnings).
     pub fn delete(&self, id: &str, force: bool) -> Result<()> {
         let dir = self.dir(id)?;
+        let lock = match state::lock_existing(&dir, id) {
+            Err(e) if e.kind == ErrorKind::NotFound && force => return Ok(()),
+            r => r?,
+        };
         let st = match State::load(&dir, id) {
             Err(e) if e.kind == ErrorKind::NotFound && force => return Ok(()),
             r => r?,
@@ -158,13 +207,71 @@ impl Runtime {
         match st.status {
             Status::Stopped => {}
             Status::Created => kill_and_wait(st.pid)?,
-            s if force => {
-                let _ = s;
-                kill_and_wait(st.pid)?
-            }
+            _ if force => kill_and_wait(st.pid)?,
             s => return Err(Error::new(ErrorKind::State, format!("cannot delete container {id} that is not stopped: {s}"))),
         }
-        std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))
+        let spec = self.config(&dir).ok();
+        std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))?;
+        drop(lock);
+        let post = spec.and_then(|s| s.hooks).map(|h| h.poststop).unwrap_or_default();
+        let stopped = State { status: Status::Stopped, ..st }.to_oci_json().to_string();
+        for w in hooks::run_all_warn(&post, &stopped, "poststop") {
+            crate::log::warn(&w);
+        }
+        Ok(())
+    }
+
+    /// The states of every container under the root, sorted by id.
+    pub fn list(&self) -> Result<Vec<State>> {
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::sys(format!("read {}", self.root.display()), e)),
+        };
+        let mut out: Vec<State> = entries
+            .flatten()
+            .filter_map(|e| {
+                let id = e.file_name().to_string_lossy().into_owned();
+                State::load(&e.path(), &id).ok()
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Pids of the container's processes, in our pid namespace.
+    pub fn pids(&self, id: &str) -> Result<Vec<i32>> {
+        let st = self.state(id)?;
+        if st.status == Status::Stopped {
+            return Ok(Vec::new());
+        }
+        procs::pids(&st)
+    }
+}
+
+fn check_console(terminal: bool, socket: bool, keep_pty: bool) -> Result<()> {
+    if terminal && !socket && !keep_pty {
+        return Err(Error::new(ErrorKind::InvalidArgument, "cannot allocate tty if runc will detach without setting console socket"));
+    }
+    if !terminal && socket {
+        return Err(Error::new(ErrorKind::InvalidArgument, "cannot use console socket if runc will not detach or allocate tty"));
+    }
+    Ok(())
+}
+
+fn new_state(id: &str, b: &spec::Bundle) -> State {
+    State {
+        oci_version: crate::SPEC_VERSION.into(),
+        id: id.into(),
+        pid: 0,
+        status: Status::Created,
+        bundle: b.dir.to_string_lossy().into_owned(),
+        rootfs: b.rootfs.to_string_lossy().into_owned(),
+        created: state::rfc3339_now(),
+        owner: String::new(),
+        annotations: b.spec.annotations.clone(),
+        init_start_time: 0,
+        started: false,
     }
 }
 
@@ -187,7 +294,7 @@ impl Drop for Cleanup {
 }
 
 /// SIGKILL and wait (through a pidfd) until the process is gone or a zombie.
-fn kill_and_wait(pid: i32) -> Result<()> {
+pub(crate) fn kill_and_wait(pid: i32) -> Result<()> {
     // SAFETY: pidfd_open with a pid and no flags.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {
@@ -206,67 +313,4 @@ fn kill_and_wait(pid: i32) -> Result<()> {
     // If it is our child (a foreground run), reap it.
     let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), Some(nix::sys::wait::WaitPidFlag::WNOHANG));
     Ok(())
-}
-
-/// Whether `fd` is open; a closed stdio slot is given /dev/null.
-fn fd_open(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD only queries flags.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
-}
-
-/// sockaddr_un paths are limited to 108 bytes; long state paths go through
-/// /proc/self/fd of the directory.
-fn with_short_path<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
-    if path.as_os_str().len() < 100 {
-        return f(path);
-    }
-    let parent = path.parent().unwrap_or(Path::new("/"));
-    let dir = std::fs::File::open(parent).context(|| format!("open {}", parent.display()))?;
-    let short = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd())).join(path.file_name().unwrap_or_default());
-    f(&short)
-}
-
-fn listen(path: &Path) -> Result<OwnedFd> {
-    with_short_path(path, |p| {
-        let l = std::os::unix::net::UnixListener::bind(p).context(|| format!("listen on {}", path.display()))?;
-        Ok(OwnedFd::from(l))
-    })
-}
-
-fn connect(path: &Path) -> Result<OwnedFd> {
-    with_short_path(path, |p| {
-        let s = std::os::unix::net::UnixStream::connect(p).context(|| format!("connect to {}", path.display()))?;
-        Ok(OwnedFd::from(s))
-    })
-}
-
-/// Sends the pty master over the console socket: one sendmsg, one fd, the pty name as data.
-fn send_console(sock: &Path, master: RawFd) -> Result<()> {
-    let conn = with_short_path(sock, |p| std::os::unix::net::UnixStream::connect(p).context(|| format!("connect to console socket {}", sock.display())))?;
-    let name = pty_name(master);
-    let iov = [std::io::IoSlice::new(name.as_bytes())];
-    let fds = [master];
-    let cmsg = [nix::sys::socket::ControlMessage::ScmRights(&fds)];
-    nix::sys::socket::sendmsg::<()>(conn.as_raw_fd(), &iov, &cmsg, nix::sys::socket::MsgFlags::empty(), None)
-        .map_err(|e| Error::sys(format!("send pty master to {}", sock.display()), e))?;
-    Ok(())
-}
-
-/// "/dev/pts/N" of a pty master (as the container numbers it).
-fn pty_name(master: RawFd) -> String {
-    let mut n: libc::c_uint = 0;
-    // SAFETY: TIOCGPTN writes one unsigned int.
-    if unsafe { libc::ioctl(master, libc::TIOCGPTN, &mut n) } == 0 {
-        format!("/dev/pts/{n}")
-    } else {
-        "/dev/ptmx".into()
-    }
-}
-
-/// The pid file: decimal, no newline, written atomically.
-fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
-    let path = std::path::absolute(path).context(|| format!("pid file {}", path.display()))?;
-    let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));
-    std::fs::write(&tmp, pid.to_string()).context(|| format!("write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).context(|| format!("write pid file {}", path.display()))
 }

@@ -3,6 +3,7 @@
 use crate::error::{Context, Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// The OCI state, as `runc state` prints it, plus what we need to tell a live
@@ -106,6 +107,27 @@ pub fn proc_stat(pid: i32) -> Option<(char, u64)> {
     let rest = &s[s.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split(' ').collect();
     Some((f.first()?.chars().next()?, f.get(19)?.parse().ok()?))
+}
+
+/// An exclusive flock on a container's state directory, held while alive.
+pub struct Lock(#[allow(dead_code)] std::fs::File);
+
+/// Locks a state directory we just created.
+pub fn lock(dir: &Path) -> Result<Lock> {
+    let f = std::fs::File::open(dir).context(|| format!("open {}", dir.display()))?;
+    // SAFETY: flock on an fd we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(Error::sys(format!("lock {}", dir.display()), std::io::Error::last_os_error()));
+    }
+    Ok(Lock(f))
+}
+
+/// Locks the state directory of an existing container.
+pub fn lock_existing(dir: &Path, id: &str) -> Result<Lock> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not_found(id)),
+        _ => lock(dir),
+    }
 }
 
 /// The directory of container `id` under `root`.

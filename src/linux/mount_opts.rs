@@ -49,6 +49,13 @@ const PROPAGATION: [(&str, u64); 8] = [
     ("runbindable", libc::MS_UNBINDABLE | libc::MS_REC),
 ];
 
+/// Every option name this parser understands, sorted.
+pub fn known() -> Vec<&'static str> {
+    let mut v: Vec<&str> = FLAGS.iter().map(|f| f.0).chain(PROPAGATION.iter().map(|p| p.0)).collect();
+    v.sort_unstable();
+    v
+}
+
 /// Propagation flags for a rootfsPropagation value.
 pub fn propagation(name: &str) -> Option<u64> {
     PROPAGATION.iter().find(|p| p.0 == name).map(|p| p.1)

@@ -11,7 +11,12 @@ use runc_init::{CapSets, MountOp, Plan, ProcessPlan};
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     pub no_pivot: bool,
+    /// Extra fds passed through after the socket-activation ones.
     pub preserve_fds: u32,
+    /// Socket-activation fds (LISTEN_FDS), passed first.
+    pub listen_fds: u32,
+    /// Join this new session keyring (None: keep the caller's).
+    pub session_keyring: Option<String>,
 }
 
 pub fn build(b: &Bundle, opts: &PlanOptions) -> Result<Plan> {
@@ -63,16 +68,58 @@ pub fn build(b: &Bundle, opts: &PlanOptions) -> Result<Plan> {
     plan.bind_devices = userns;
     plan.devices = device_list(if own_dev { devices::defaults() } else { Vec::new() }, &linux.devices);
     plan.process = process(spec.process.as_ref().expect("validated"), opts)?;
+    add_security(&mut plan.process, &linux)?;
+    let hooks = spec.hooks.clone().unwrap_or_default();
+    plan.want_hook_state = !(hooks.prestart.is_empty() && hooks.create_runtime.is_empty() && hooks.create_container.is_empty() && hooks.start_container.is_empty());
+    plan.create_container_hooks = hooks.create_container.iter().map(hook_plan).collect();
+    plan.start_container_hooks = hooks.start_container.iter().map(hook_plan).collect();
+    plan.session_keyring = opts.session_keyring.clone();
+    Ok(plan)
+}
+
+/// Seccomp and personality from the container's config.
+fn add_security(p: &mut ProcessPlan, linux: &crate::spec::types::Linux) -> Result<()> {
     if let Some(s) = &linux.seccomp {
         if let Some(c) = seccomp::compile(s).map_err(Error::config)? {
-            plan.process.seccomp_bpf = Some(c.bpf);
-            plan.process.seccomp_flags = c.flags;
+            p.seccomp_bpf = Some(c.bpf);
+            p.seccomp_flags = c.flags;
         }
     }
-    if let Some(p) = &linux.personality {
-        plan.process.personality = Some(if p.domain == "LINUX32" { 0x0008 } else { 0 });
+    if let Some(pers) = &linux.personality {
+        p.personality = Some(if pers.domain == "LINUX32" { 0x0008 } else { 0 });
     }
+    Ok(())
+}
+
+fn hook_plan(h: &crate::spec::types::Hook) -> runc_init::HookPlan {
+    runc_init::HookPlan { path: h.path.clone(), args: h.args.clone(), env: h.env.clone(), timeout_secs: h.timeout.map(|t| t as u32) }
+}
+
+/// The plan of `exec`: join every namespace of the container's init `pid`
+/// (except those we already share), chroot into its root, run `p`.
+pub fn build_exec(spec: &crate::spec::Spec, p: &Process, pid: i32, opts: &PlanOptions) -> Result<Plan> {
+    let linux = spec.linux.clone().unwrap_or_default();
+    let mut kinds: Vec<&str> = linux.namespaces.iter().map(|n| n.kind.as_str()).collect();
+    kinds.sort_by_key(|k| namespaces::order(k));
+    let mut plan = Plan { exec_root: Some(format!("/proc/{pid}/root")), ..Default::default() };
+    for k in kinds {
+        let name = namespaces::TYPES.iter().find(|t| t.0 == k).expect("validated").2;
+        let theirs = format!("/proc/{pid}/ns/{name}");
+        if !same_file(&theirs, &format!("/proc/self/ns/{name}")) {
+            plan.ns_join.push((namespaces::flag(k).expect("validated") as u64, theirs));
+        }
+    }
+    plan.process = process(p, opts)?;
+    add_security(&mut plan.process, &linux)?;
     Ok(plan)
+}
+
+fn same_file(a: &str, b: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 fn mount_op(i: usize, m: &Mount) -> Result<MountOp> {
@@ -116,7 +163,8 @@ fn device_list(defaults: Vec<Device>, config: &[Device]) -> Vec<runc_init::Devic
         .collect()
 }
 
-fn process(p: &Process, opts: &PlanOptions) -> Result<ProcessPlan> {
+/// The process part of a plan (also used for `exec`).
+pub fn process(p: &Process, opts: &PlanOptions) -> Result<ProcessPlan> {
     let caps = match &p.capabilities {
         None => None,
         Some(c) => {
@@ -152,6 +200,7 @@ fn process(p: &Process, opts: &PlanOptions) -> Result<ProcessPlan> {
         exec_labels: crate::linux::lsm::exec_labels(p.apparmor_profile.as_deref(), p.selinux_label.as_deref())?,
         seccomp_bpf: None,
         seccomp_flags: 0,
-        preserve_fds: opts.preserve_fds,
+        preserve_fds: opts.listen_fds + opts.preserve_fds,
+        listen_fds: opts.listen_fds,
     })
 }

@@ -1,5 +1,6 @@
 //! Drives a spawned runc-init through set-up over the sync socket, answering
-//! its requests (id maps) until it reports "created" or an error.
+//! its requests (id maps, runtime hooks) until it reports "created" (or, for
+//! exec, until it has exec'd) or an error.
 
 use super::spawn::Spawned;
 use crate::error::{Error, ErrorKind, Result};
@@ -11,78 +12,100 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 /// What a finished set-up hands back.
 pub struct SetupResult {
-    /// The container init's pid in our pid namespace.
+    /// The container init's (or exec'd process's) pid in our pid namespace.
     pub pid: i32,
     /// The pty master, when the process has a terminal.
     pub pty: Option<OwnedFd>,
 }
 
-/// Id maps to write for a new user namespace.
-pub struct IdMaps<'a> {
-    pub uid: &'a [IdMapping],
-    pub gid: &'a [IdMapping],
+/// How the library answers the init.
+pub struct Serve<'a> {
+    pub uid_maps: &'a [IdMapping],
+    pub gid_maps: &'a [IdMapping],
+    /// Runs prestart/createRuntime hooks for init `pid`; returns the state
+    /// JSONs (creating, created) the init's own hooks read.
+    pub on_hooks: &'a dyn Fn(i32) -> Result<Vec<String>>,
+    /// `exec`: success is EOF after EXECING, not CREATED.
+    pub exec_mode: bool,
 }
 
-/// Sends the plan and serves the init until CREATED. On error the caller
-/// must kill `result pid` if any; stage one is always reaped here.
-pub fn run(sp: &Spawned, plan: &Plan, listener: &OwnedFd, maps: &IdMaps, pid_out: &mut Option<i32>) -> Result<SetupResult> {
-    let sync = sp.sync.as_raw_fd();
+/// Sends the plan and serves the init. `pid_out` gets the process's pid as
+/// soon as it is known, so the caller can clean up on error; stage one is
+/// always reaped here.
+pub fn run(sp: &Spawned, plan: &Plan, listener: Option<&OwnedFd>, serve: &Serve, pid_out: &mut Option<i32>) -> Result<SetupResult> {
     let mut stage1_reaped = false;
-    let r = (|| {
-        chan::send(sync, msg::PLAN, &plan.encode(), &[listener.as_raw_fd()]).map_err(|e| Error::sys("send plan to runc-init", e))?;
-        let mut pty = None;
-        loop {
-            let m = match chan::recv(sync) {
-                Ok(Some(m)) => m,
-                Ok(None) => return Err(init_died(sp.pid, &mut stage1_reaped)),
-                Err(e) if e.raw_os_error() == Some(libc::ECONNRESET) => return Err(init_died(sp.pid, &mut stage1_reaped)),
-                Err(e) => return Err(Error::sys("read from runc-init", e)),
-            };
-            match m.tag {
-                msg::NEED_IDMAP => {
-                    write_maps(u32_of(&m.data)? as i32, maps)?;
-                    ack(sync)?;
-                }
-                msg::PID => {
-                    let pid = u32_of(&m.data)? as i32;
-                    *pid_out = Some(pid);
-                    if pid != sp.pid {
-                        let _ = waitpid(Pid::from_raw(sp.pid), None);
-                        stage1_reaped = true;
-                    }
-                    ack(sync)?;
-                }
-                msg::PTY => pty = m.fds.into_iter().next(),
-                msg::CREATED => return Ok(SetupResult { pid: pid_out.expect("PID before CREATED"), pty }),
-                msg::ERROR => return Err(Error::new(ErrorKind::Init, String::from_utf8_lossy(&m.data).into_owned())),
-                t => return Err(Error::new(ErrorKind::Init, format!("runc-init sent unknown message {t}"))),
-            }
-        }
-    })();
-    if r.is_err() && !stage1_reaped && *pid_out != Some(sp.pid) {
+    let r = serve_loop(sp, plan, listener, serve, pid_out, &mut stage1_reaped);
+    // Stage one is the process itself when no fork was needed: on success it stays.
+    if r.is_err() && !stage1_reaped {
         let _ = nix::sys::signal::kill(Pid::from_raw(sp.pid), nix::sys::signal::SIGKILL);
         let _ = waitpid(Pid::from_raw(sp.pid), None);
     }
     r
 }
 
-fn ack(sync: i32) -> Result<()> {
-    chan::send(sync, msg::ACK, &[], &[]).map_err(|e| Error::sys("write to runc-init", e))
+fn serve_loop(
+    sp: &Spawned,
+    plan: &Plan,
+    listener: Option<&OwnedFd>,
+    serve: &Serve,
+    pid_out: &mut Option<i32>,
+    reaped: &mut bool,
+) -> Result<SetupResult> {
+    let sync = sp.sync.as_raw_fd();
+    let fds: Vec<i32> = listener.iter().map(|l| l.as_raw_fd()).collect();
+    chan::send(sync, msg::PLAN, &plan.encode(), &fds).map_err(|e| Error::sys("send plan to runc-init", e))?;
+    let mut pty = None;
+    let mut execing = false;
+    loop {
+        let m = match chan::recv(sync) {
+            Ok(Some(m)) => m,
+            Ok(None) if execing => return Ok(SetupResult { pid: pid_out.expect("PID before EXECING"), pty }),
+            Ok(None) => return Err(init_died()),
+            Err(e) if e.raw_os_error() == Some(libc::ECONNRESET) => return Err(init_died()),
+            Err(e) => return Err(Error::sys("read from runc-init", e)),
+        };
+        match m.tag {
+            msg::NEED_IDMAP => {
+                write_maps(u32_of(&m.data)? as i32, serve)?;
+                send(sync, msg::ACK, &[])?;
+            }
+            msg::PID => {
+                let pid = u32_of(&m.data)? as i32;
+                *pid_out = Some(pid);
+                if pid != sp.pid {
+                    let _ = waitpid(Pid::from_raw(sp.pid), None);
+                    *reaped = true;
+                }
+                send(sync, msg::ACK, &[])?;
+            }
+            msg::HOOKS => {
+                let states = (serve.on_hooks)(pid_out.expect("PID before HOOKS"))?;
+                send(sync, msg::ACK, &states.encode())?;
+            }
+            msg::PTY => pty = m.fds.into_iter().next(),
+            msg::CREATED if !serve.exec_mode => return Ok(SetupResult { pid: pid_out.expect("PID before CREATED"), pty }),
+            msg::EXECING if serve.exec_mode => execing = true,
+            msg::ERROR => return Err(Error::new(ErrorKind::Init, format!("unable to start container process: {}", String::from_utf8_lossy(&m.data)))),
+            t => return Err(Error::new(ErrorKind::Init, format!("runc-init sent unexpected message {t}"))),
+        }
+    }
+}
+
+fn send(sync: i32, tag: u8, data: &[u8]) -> Result<()> {
+    chan::send(sync, tag, data, &[]).map_err(|e| Error::sys("write to runc-init", e))
 }
 
 fn u32_of(d: &[u8]) -> Result<u32> {
     d.try_into().map(u32::from_le_bytes).map_err(|_| Error::new(ErrorKind::Init, "runc-init sent a malformed message"))
 }
 
-fn init_died(pid: i32, reaped: &mut bool) -> Error {
-    *reaped = true;
-    let status = waitpid(Pid::from_raw(pid), None);
-    Error::new(ErrorKind::Init, format!("runc-init exited before the container was created ({status:?})"))
+fn init_died() -> Error {
+    Error::new(ErrorKind::Init, "unable to start container process: runc-init exited unexpectedly")
 }
 
-fn write_maps(pid: i32, maps: &IdMaps) -> Result<()> {
+fn write_maps(pid: i32, serve: &Serve) -> Result<()> {
     let text = |m: &[IdMapping]| m.iter().map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size)).collect::<String>();
-    for (file, m) in [("uid_map", maps.uid), ("gid_map", maps.gid)] {
+    for (file, m) in [("uid_map", serve.uid_maps), ("gid_map", serve.gid_maps)] {
         let path = format!("/proc/{pid}/{file}");
         std::fs::write(&path, text(m)).map_err(|e| Error::sys(format!("write {path}"), e))?;
     }

@@ -20,6 +20,8 @@ pub struct Bundle {
     /// Absolute rootfs path.
     pub rootfs: PathBuf,
     pub spec: Spec,
+    /// The config as modern JSON (after 2015 conversion), kept with the state.
+    pub raw: Value,
 }
 
 /// Reads `config.json` (plus `runtime.json` for the 2015 format) from `dir`,
@@ -35,9 +37,9 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle> {
     } else {
         value
     };
-    let spec = parse(value)?;
+    let spec = parse(value.clone())?;
     let rootfs = validate::validate(&spec, &dir)?;
-    Ok(Bundle { dir, rootfs, spec })
+    Ok(Bundle { dir, rootfs, spec, raw: value })
 }
 
 /// Parses a modern config from JSON text (the C API's in-memory config).
@@ -46,13 +48,20 @@ pub fn parse_str(text: &str) -> Result<Spec> {
     parse(v)
 }
 
+/// Reads an exec `process.json` (a plain OCI process object).
+pub fn load_process(path: &Path) -> Result<types::Process> {
+    let v = read_json(path)?;
+    serde_path_to_error::deserialize::<_, types::Process>(v).map_err(|e| Error::config(format!("{}: {}: {}", path.display(), e.path(), e.inner())))
+}
+
 fn read_json(path: &Path) -> Result<Value> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let text = std::fs::read_to_string(path).map_err(|e| Error::config(format!("open {}: {}", path.display(), io_text(&e))))?;
     serde_json::from_str(&text).map_err(|e| Error::config(format!("{name}: invalid JSON: {e}")))
 }
 
-fn parse(v: Value) -> Result<Spec> {
+/// Parses a modern config value (e.g. the copy kept in a state directory).
+pub fn parse(v: Value) -> Result<Spec> {
     serde_path_to_error::deserialize::<_, Spec>(v).map_err(|e| {
         let path = e.path().to_string();
         Error::config(format!("config.json: {}: {}", if path == "." { "(top level)".into() } else { path }, e.inner()))

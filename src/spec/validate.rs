@@ -17,10 +17,16 @@ fn unsupported(field: &str) -> Error {
 
 /// Validates `spec` for the bundle at `dir`; returns the absolute rootfs path.
 pub fn validate(spec: &Spec, dir: &Path) -> Result<PathBuf> {
+    let rootfs = root(spec, dir)?;
+    validate_config(spec)?;
+    Ok(rootfs)
+}
+
+/// Every check that does not depend on the bundle directory.
+pub fn validate_config(spec: &Spec) -> Result<()> {
     if !spec.oci_version.starts_with("1.") {
         return Err(bad("ociVersion", format!("unsupported version {:?} (want 1.x)", spec.oci_version)));
     }
-    let rootfs = root(spec, dir)?;
     let process = spec.process.as_ref().ok_or_else(|| bad("process", "missing"))?;
     validate_process(process)?;
     let linux = spec.linux.as_ref().ok_or_else(|| bad("linux", "missing"))?;
@@ -35,10 +41,35 @@ pub fn validate(spec: &Spec, dir: &Path) -> Result<PathBuf> {
         validate_mount(i, m)?;
     }
     validate_linux(linux, &ns)?;
-    if spec.hooks.as_ref().is_some_and(|h| !h.is_empty()) {
-        return Err(unsupported("hooks"));
+    if let Some(h) = &spec.hooks {
+        validate_hooks(h)?;
     }
-    Ok(rootfs)
+    Ok(())
+}
+
+fn validate_hooks(h: &Hooks) -> Result<()> {
+    let kinds = [
+        ("prestart", &h.prestart),
+        ("createRuntime", &h.create_runtime),
+        ("createContainer", &h.create_container),
+        ("startContainer", &h.start_container),
+        ("poststart", &h.poststart),
+        ("poststop", &h.poststop),
+    ];
+    for (kind, list) in kinds {
+        for (i, hook) in list.iter().enumerate() {
+            if !hook.path.starts_with('/') {
+                return Err(bad(format!("hooks.{kind}[{i}].path"), format!("{:?} is not an absolute path", hook.path)));
+            }
+            if hook.timeout.is_some_and(|t| t <= 0) {
+                return Err(bad(format!("hooks.{kind}[{i}].timeout"), "must be greater than zero"));
+            }
+            if let Some(j) = hook.env.iter().position(|e| !e.contains('=')) {
+                return Err(bad(format!("hooks.{kind}[{i}].env[{j}]"), "is not of the form NAME=VALUE"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn root(spec: &Spec, dir: &Path) -> Result<PathBuf> {
@@ -54,7 +85,8 @@ fn root(spec: &Spec, dir: &Path) -> Result<PathBuf> {
     }
 }
 
-fn validate_process(p: &Process) -> Result<()> {
+/// Checks a process object (config.json's, or an exec's process.json).
+pub fn validate_process(p: &Process) -> Result<()> {
     if p.args.is_empty() || p.args[0].is_empty() {
         return Err(bad("process.args", "must not be empty"));
     }

@@ -1,0 +1,58 @@
+//! Output formats of list, ps, state and features (runc's).
+
+use runc::State;
+use serde_json::Value;
+
+pub fn json_pretty(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).expect("json"));
+}
+
+pub fn list(states: &[State], format: &str, quiet: bool) -> runc::Result<()> {
+    if quiet {
+        states.iter().for_each(|s| println!("{}", s.id));
+        return Ok(());
+    }
+    if format == "json" {
+        let v: Vec<Value> = states.iter().map(|s| s.to_oci_json()).collect();
+        println!("{}", Value::Array(v));
+        return Ok(());
+    }
+    let rows: Vec<[String; 6]> = states
+        .iter()
+        .map(|s| {
+            let pid = if s.status == runc::Status::Stopped { 0 } else { s.pid };
+            [s.id.clone(), pid.to_string(), s.status.to_string(), s.bundle.clone(), s.created.clone(), s.owner.clone()]
+        })
+        .collect();
+    let head = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from);
+    let widths: Vec<usize> = (0..6).map(|i| rows.iter().chain([&head]).map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    for r in [&head].into_iter().chain(rows.iter()) {
+        let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        println!("{}", cells.join("   ").trim_end());
+    }
+    Ok(())
+}
+
+/// json: the pid array; table: ps(1) output cut to the container's processes.
+pub fn ps(pids: &[i32], format: &str, args: &[String]) -> runc::Result<()> {
+    if format == "json" {
+        println!("{}", serde_json::to_string(pids).expect("json"));
+        return Ok(());
+    }
+    let args: Vec<String> = if args.is_empty() { vec!["-ef".into()] } else { args.to_vec() };
+    let out = std::process::Command::new("ps").args(&args).output().map_err(|e| runc::Error::sys("run ps", e))?;
+    if !out.status.success() {
+        return Err(runc::Error::new(runc::ErrorKind::InvalidArgument, format!("ps {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let col = header.split_whitespace().position(|h| h == "PID").ok_or_else(|| runc::Error::new(runc::ErrorKind::InvalidArgument, "couldn't find PID field in ps output"))?;
+    println!("{header}");
+    for l in lines {
+        if l.split_whitespace().nth(col).and_then(|p| p.parse::<i32>().ok()).is_some_and(|p| pids.contains(&p)) {
+            println!("{l}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Small I/O helpers of the lifecycle: unix sockets in state dirs, the
+//! console socket, pid files.
+
+use crate::error::{Context, Error, Result};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+/// Whether `fd` is open; a closed stdio slot is given /dev/null.
+pub fn fd_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only queries flags.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+/// sockaddr_un paths are limited to 108 bytes; long paths go through
+/// /proc/self/fd of the directory.
+fn with_short_path<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    if path.as_os_str().len() < 100 {
+        return f(path);
+    }
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let dir = std::fs::File::open(parent).context(|| format!("open {}", parent.display()))?;
+    let short = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd())).join(path.file_name().unwrap_or_default());
+    f(&short)
+}
+
+pub fn listen(path: &Path) -> Result<OwnedFd> {
+    with_short_path(path, |p| {
+        let l = std::os::unix::net::UnixListener::bind(p).context(|| format!("listen on {}", path.display()))?;
+        Ok(OwnedFd::from(l))
+    })
+}
+
+pub fn connect(path: &Path) -> Result<OwnedFd> {
+    with_short_path(path, |p| {
+        let s = std::os::unix::net::UnixStream::connect(p).context(|| format!("connect to {}", path.display()))?;
+        Ok(OwnedFd::from(s))
+    })
+}
+
+/// Sends the pty master over the console socket: one sendmsg, one fd, the pty name as data.
+pub fn send_console(sock: &Path, master: RawFd) -> Result<()> {
+    let conn = with_short_path(sock, |p| std::os::unix::net::UnixStream::connect(p).context(|| format!("connect to console socket {}", sock.display())))?;
+    let name = pty_name(master);
+    let iov = [std::io::IoSlice::new(name.as_bytes())];
+    let fds = [master];
+    let cmsg = [nix::sys::socket::ControlMessage::ScmRights(&fds)];
+    nix::sys::socket::sendmsg::<()>(conn.as_raw_fd(), &iov, &cmsg, nix::sys::socket::MsgFlags::empty(), None)
+        .map_err(|e| Error::sys(format!("send pty master to {}", sock.display()), e))?;
+    Ok(())
+}
+
+/// "/dev/pts/N" of a pty master (as the container numbers it).
+fn pty_name(master: RawFd) -> String {
+    let mut n: libc::c_uint = 0;
+    // SAFETY: TIOCGPTN writes one unsigned int.
+    if unsafe { libc::ioctl(master, libc::TIOCGPTN, &mut n) } == 0 {
+        format!("/dev/pts/{n}")
+    } else {
+        "/dev/ptmx".into()
+    }
+}
+
+/// The pid file: decimal, no newline, written atomically.
+pub fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+    let path = std::path::absolute(path).context(|| format!("pid file {}", path.display()))?;
+    let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));
+    std::fs::write(&tmp, pid.to_string()).context(|| format!("write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).context(|| format!("write pid file {}", path.display()))
+}
