@@ -5,6 +5,7 @@
 //! See docs/ARCHITECTURE.md for how a bundle becomes a running process.
 
 pub mod capi;
+pub mod cgroups;
 pub mod container;
 pub mod error;
 pub mod features;

@@ -114,9 +114,9 @@ fn missing_binary_fails_at_create_with_runcs_words() {
 #[test]
 fn unsupported_fields_are_refused_by_name() {
     let mut b = Bundle::new("true");
-    b.config["linux"]["resources"] = json!({"memory": {"limit": 1048576}});
+    b.config["linux"]["intelRdt"] = json!({"closID": "x"});
     let err = fails_cleanly(&b, &unique_id("bad"));
-    assert!(err.contains("linux.resources.memory.limit"), "{err}");
+    assert!(err.contains("linux.intelRdt: not supported"), "{err}");
     let mut b = Bundle::new("true");
     b.config["hooks"] = json!({"prestart": [{"path": "relative/hook"}]});
     let err = fails_cleanly(&b, &unique_id("bad"));

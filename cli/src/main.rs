@@ -2,6 +2,7 @@
 
 mod log;
 mod print;
+mod update;
 
 use clap::{Args, Parser, Subcommand};
 use runc::{CreateOptions, ExecFlags, ExecOptions, Runtime};
@@ -12,23 +13,23 @@ use std::process::ExitCode;
 #[command(name = "runc", about = "Run OCI containers (librunc)", disable_version_flag = true)]
 struct Cli {
     /// Root directory for container state
-    #[arg(long, global = true, default_value = runc::DEFAULT_ROOT)]
+    #[arg(long, default_value = runc::DEFAULT_ROOT)]
     root: PathBuf,
     /// Append log lines (errors, warnings, --debug) to this file
-    #[arg(long, global = true)]
+    #[arg(long)]
     log: Option<PathBuf>,
     /// Log format: text or json
-    #[arg(long = "log-format", global = true, default_value = "text", value_parser = ["text", "json"])]
+    #[arg(long = "log-format", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
     /// Also log debug lines
-    #[arg(long, global = true)]
+    #[arg(long)]
     debug: bool,
     /// Use the systemd cgroup driver (not supported yet: refused)
-    #[arg(long = "systemd-cgroup", global = true)]
+    #[arg(long = "systemd-cgroup")]
     systemd_cgroup: bool,
     /// Ignore cgroup permission errors: true, false or auto
-    #[arg(long, global = true, default_value = "auto", value_parser = ["true", "false", "auto"])]
-    rootless: String,
+    #[arg(long = "rootless", id = "global_rootless", default_value = "auto", value_parser = ["true", "false", "auto"])]
+    global_rootless: String,
     /// Print the version
     #[arg(short = 'v', long = "version")]
     version: bool,
@@ -98,6 +99,22 @@ enum Cmd {
     },
     /// Run a new process in a running container
     Exec(ExecArgs),
+    /// Freeze every process of a container
+    Pause { id: String },
+    /// Thaw a paused container
+    Resume { id: String },
+    /// Change a running container's resource limits
+    Update(update::UpdateArgs),
+    /// Print resource usage and OOM events of a container
+    Events {
+        id: String,
+        /// Print one stats event and exit
+        #[arg(long)]
+        stats: bool,
+        /// Seconds between stats events (e.g. 5 or 5s)
+        #[arg(long, default_value = "5s")]
+        interval: String,
+    },
     /// Print the features this runtime supports (features.json)
     Features,
 }
@@ -206,7 +223,7 @@ fn main() -> ExitCode {
     let warn_logger = logger.clone();
     runc::log::set_warning_sink(move |m| warn_logger.warning(m));
     let rt = Runtime::new(&cli.root);
-    let r = check_globals(&cli.systemd_cgroup, &cli.rootless).and_then(|_| dispatch(&rt, cmd));
+    let r = check_globals(&cli.systemd_cgroup, &cli.global_rootless).and_then(|_| dispatch(&rt, cmd));
     match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -240,6 +257,10 @@ fn cmd_name(c: &Cmd) -> &'static str {
         Cmd::List { .. } => "list",
         Cmd::Ps { .. } => "ps",
         Cmd::Exec(_) => "exec",
+        Cmd::Pause { .. } => "pause",
+        Cmd::Resume { .. } => "resume",
+        Cmd::Update(_) => "update",
+        Cmd::Events { .. } => "events",
         Cmd::Features => "features",
     }
 }
@@ -265,6 +286,10 @@ fn dispatch(rt: &Runtime, cmd: Cmd) -> runc::Result<u8> {
         Cmd::List { format, quiet } => print::list(&rt.list()?, &format, quiet).map(|_| 0),
         Cmd::Ps { format, id, ps_args } => print::ps(&rt.pids(&id)?, &format, &ps_args).map(|_| 0),
         Cmd::Exec(a) => exec(rt, a),
+        Cmd::Pause { id } => rt.pause(&id).map(|_| 0),
+        Cmd::Resume { id } => rt.resume(&id).map(|_| 0),
+        Cmd::Update(a) => rt.update(&a.id, &a.resources()?).map(|_| 0),
+        Cmd::Events { id, stats, interval } => print::events(rt, &id, stats, &interval).map(|_| 0),
         Cmd::Features => {
             print::json_pretty(&runc::features::features());
             Ok(0)

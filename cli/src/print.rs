@@ -56,3 +56,37 @@ pub fn ps(pids: &[i32], format: &str, args: &[String]) -> runc::Result<()> {
     }
     Ok(())
 }
+
+/// `events`: stats every interval and "oom" as it happens, until the container stops.
+pub fn events(rt: &runc::Runtime, id: &str, once: bool, interval: &str) -> runc::Result<()> {
+    use std::io::Write;
+    let stats = |rt: &runc::Runtime| -> runc::Result<()> {
+        let v = serde_json::json!({"type": "stats", "id": id, "data": rt.stats(id)?});
+        println!("{v}");
+        std::io::stdout().flush().ok();
+        Ok(())
+    };
+    if once {
+        return stats(rt);
+    }
+    let secs: f64 = interval.trim_end_matches('s').parse().map_err(|_| runc::Error::new(runc::ErrorKind::InvalidArgument, format!("--interval {interval:?}: want seconds")))?;
+    let every = std::time::Duration::from_secs_f64(secs.max(0.01));
+    let mut ooms = rt.oom_kills(id)?;
+    let mut next = std::time::Instant::now();
+    loop {
+        if rt.state(id)?.status == runc::Status::Stopped {
+            return Ok(());
+        }
+        let now_ooms = rt.oom_kills(id).unwrap_or(ooms);
+        if now_ooms > ooms {
+            println!("{}", serde_json::json!({"type": "oom", "id": id}));
+            std::io::stdout().flush().ok();
+            ooms = now_ooms;
+        }
+        if std::time::Instant::now() >= next {
+            stats(rt)?;
+            next += every;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -81,6 +81,12 @@ impl Runtime {
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds })?;
+        if let Some(cg) = &st.cgroup {
+            if let Err(e) = cg.join(sp.pid) {
+                let _ = super::kill_and_wait(sp.pid);
+                return Err(e);
+            }
+        }
         let no_hooks = |_: i32| -> Result<Vec<String>> { Err(Error::new(ErrorKind::Init, "exec does not run hooks")) };
         let serve = setup::Serve { uid_maps: &[], gid_maps: &[], on_hooks: &no_hooks, exec_mode: true };
         let mut pid = None;

@@ -17,6 +17,7 @@ use io::{connect, fd_open, listen, send_console, write_pid_file};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use runc_init::{chan, msg};
+use crate::cgroups::Cgroup;
 use state::{State, Status};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::DirBuilderExt;
@@ -81,27 +82,38 @@ impl Runtime {
             listen_fds: opts.listen_fds,
             session_keyring: (!opts.no_new_keyring).then(|| id.to_string()),
         };
-        let plan = plan::build(&bundle, &popts)?;
+        let linux = bundle.spec.linux.clone().unwrap_or_default();
+        let resources = spec::validate::resources(&linux)?;
+        let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(&linux))?;
+        let cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id)?;
+        let plan = plan::build(&bundle, &popts, &cgroup)?;
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.root).context(|| format!("create state root {}", self.root.display()))?;
         std::fs::DirBuilder::new().mode(0o711).create(&dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => Error::new(ErrorKind::Exists, format!("container with id exists: {id}")),
             _ => Error::sys(format!("create {}", dir.display()), e),
         })?;
         let _lock = state::lock(&dir)?;
-        let mut guard = Cleanup { dir: dir.clone(), pid: None };
-        let created = self.create_in(id, &dir, &bundle, &plan, opts, &mut guard.pid)?;
+        let mut guard = Cleanup { dir: dir.clone(), pid: None, cgroup: None };
+        cgroup.create()?;
+        guard.cgroup = Some(cgroup.clone());
+        cgroup.set(&resources, &rules)?;
+        let created = self.create_in(id, &dir, &bundle, &plan, opts, &cgroup, &mut guard.pid)?;
         guard.dir = PathBuf::new();
         Ok(created)
     }
 
-    fn create_in(&self, id: &str, dir: &Path, b: &spec::Bundle, plan: &runc_init::Plan, opts: &CreateOptions, pid: &mut Option<i32>) -> Result<Created> {
+    #[allow(clippy::too_many_arguments)]
+    fn create_in(&self, id: &str, dir: &Path, b: &spec::Bundle, plan: &runc_init::Plan, opts: &CreateOptions, cgroup: &Cgroup, pid: &mut Option<i32>) -> Result<Created> {
         std::fs::write(dir.join(CONFIG_COPY), serde_json::to_vec(&b.raw).expect("json")).context(|| format!("write {}/{CONFIG_COPY}", dir.display()))?;
         let listener = listen(&dir.join(START_SOCK))?;
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds })?;
+        *pid = Some(sp.pid);
+        // Before the plan is sent: the init (and so every child) starts in the cgroup.
+        cgroup.join(sp.pid)?;
         let linux = b.spec.linux.clone().unwrap_or_default();
-        let base = new_state(id, b);
+        let base = State { cgroup: Some(cgroup.clone()), ..new_state(id, b) };
         let hooks = b.spec.hooks.clone().unwrap_or_default();
         let on_hooks = |pid: i32| -> Result<Vec<String>> {
             let creating = State { pid, status: Status::Creating, ..base.clone() }.to_oci_json().to_string();
@@ -181,7 +193,7 @@ impl Runtime {
         if st.status == Status::Stopped {
             return Err(Error::new(ErrorKind::State, "container not running"));
         }
-        let pids = if all { procs::pids(&st)? } else { vec![st.pid] };
+        let pids = if all { self.container_pids(&st)? } else { vec![st.pid] };
         for pid in pids {
             match kill(Pid::from_raw(pid), sig) {
                 Ok(()) | Err(nix::errno::Errno::ESRCH) if all => {}
@@ -209,6 +221,9 @@ impl Runtime {
             Status::Created => kill_and_wait(st.pid)?,
             _ if force => kill_and_wait(st.pid)?,
             s => return Err(Error::new(ErrorKind::State, format!("cannot delete container {id} that is not stopped: {s}"))),
+        }
+        if let Some(cg) = &st.cgroup {
+            cg.destroy()?;
         }
         let spec = self.config(&dir).ok();
         std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))?;
@@ -245,7 +260,65 @@ impl Runtime {
         if st.status == Status::Stopped {
             return Ok(Vec::new());
         }
-        procs::pids(&st)
+        self.container_pids(&st)
+    }
+
+    /// From the cgroup when there is one, else from /proc.
+    fn container_pids(&self, st: &State) -> Result<Vec<i32>> {
+        match &st.cgroup {
+            Some(cg) => cg.procs(),
+            None => procs::pids(st),
+        }
+    }
+
+    fn cgroup_of(&self, id: &str) -> Result<(State, Cgroup)> {
+        let st = self.state(id)?;
+        let cg = st.cgroup.clone().ok_or_else(|| Error::new(ErrorKind::State, format!("container {id} has no cgroup")))?;
+        Ok((st, cg))
+    }
+
+    /// Freezes every process of a running container.
+    pub fn pause(&self, id: &str) -> Result<()> {
+        let (st, cg) = self.cgroup_of(id)?;
+        match st.status {
+            Status::Running | Status::Created => cg.freeze(true),
+            Status::Paused => Ok(()),
+            _ => Err(Error::new(ErrorKind::State, "container not running")),
+        }
+    }
+
+    /// Thaws a paused container.
+    pub fn resume(&self, id: &str) -> Result<()> {
+        let (st, cg) = self.cgroup_of(id)?;
+        match st.status {
+            Status::Paused => cg.freeze(false),
+            _ => Err(Error::new(ErrorKind::State, "container not paused")),
+        }
+    }
+
+    /// Changes a live container's limits; zero values leave settings alone.
+    pub fn update(&self, id: &str, r: &crate::cgroups::resources::Resources) -> Result<()> {
+        let (st, cg) = self.cgroup_of(id)?;
+        if st.status == Status::Stopped {
+            return Err(Error::new(ErrorKind::State, "container not running"));
+        }
+        let rules = if r.devices.is_empty() {
+            Vec::new()
+        } else {
+            let linux = self.config(&self.dir(id)?)?.linux.unwrap_or_default();
+            crate::cgroups::devices::rules(&r.devices, &device_numbers(&linux))?
+        };
+        cg.set(r, &rules)
+    }
+
+    /// Resource usage of a container's cgroup (runc's stats JSON).
+    pub fn stats(&self, id: &str) -> Result<serde_json::Value> {
+        Ok(self.cgroup_of(id)?.1.stats())
+    }
+
+    /// The number of OOM kills so far in the container's cgroup.
+    pub fn oom_kills(&self, id: &str) -> Result<u64> {
+        Ok(self.cgroup_of(id)?.1.oom_kills())
     }
 }
 
@@ -257,6 +330,21 @@ fn check_console(terminal: bool, socket: bool, keep_pty: bool) -> Result<()> {
         return Err(Error::new(ErrorKind::InvalidArgument, "cannot use console socket if runc will not detach or allocate tty"));
     }
     Ok(())
+}
+
+/// (type, major, minor) of the config's device nodes: they get an allow rule.
+fn device_numbers(l: &spec::types::Linux) -> Vec<(char, u32, u32)> {
+    l.devices
+        .iter()
+        .filter_map(|d| {
+            let k = match d.kind.as_str() {
+                "b" => 'b',
+                "c" | "u" => 'c',
+                _ => return None,
+            };
+            Some((k, d.major as u32, d.minor as u32))
+        })
+        .collect()
 }
 
 fn new_state(id: &str, b: &spec::Bundle) -> State {
@@ -272,13 +360,16 @@ fn new_state(id: &str, b: &spec::Bundle) -> State {
         annotations: b.spec.annotations.clone(),
         init_start_time: 0,
         started: false,
+        cgroup: None,
     }
 }
 
-/// Removes a half-created container: kills its init and drops the state dir.
+/// Removes a half-created container: kills its init, removes its cgroup and
+/// drops the state dir.
 struct Cleanup {
     dir: PathBuf,
     pid: Option<i32>,
+    cgroup: Option<Cgroup>,
 }
 
 impl Drop for Cleanup {
@@ -288,6 +379,9 @@ impl Drop for Cleanup {
         }
         if let Some(pid) = self.pid {
             let _ = kill_and_wait(pid);
+        }
+        if let Some(cg) = &self.cgroup {
+            let _ = cg.destroy();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -26,6 +26,9 @@ pub struct State {
     pub init_start_time: u64,
     #[serde(default)]
     pub started: bool,
+    /// The container's cgroup directories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<crate::cgroups::Cgroup>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +68,7 @@ impl State {
         if let Some(o) = v.as_object_mut() {
             o.remove("initStartTime");
             o.remove("started");
+            o.remove("cgroup");
         }
         v
     }
@@ -81,7 +85,9 @@ impl State {
     fn current_status(&self) -> Status {
         match proc_stat(self.pid) {
             Some((state, start)) if start == self.init_start_time && state != 'Z' && state != 'X' => {
-                if self.started {
+                if self.cgroup.as_ref().is_some_and(|c| c.is_frozen()) {
+                    Status::Paused
+                } else if self.started {
                     Status::Running
                 } else {
                     Status::Created

@@ -2,7 +2,6 @@
 //! numbers, mount options, default devices, the cgroup view, seccomp.
 
 pub mod caps;
-pub mod cgroup_view;
 pub mod devices;
 pub mod lsm;
 pub mod mount_opts;

@@ -2,7 +2,7 @@
 //! number, every option to flags, the seccomp profile to BPF.
 
 use crate::error::{Error, Result};
-use crate::linux::{caps, cgroup_view, devices, mount_opts, namespaces, rlimits, seccomp};
+use crate::linux::{caps, devices, mount_opts, namespaces, rlimits, seccomp};
 use crate::spec::types::{Device, Mount, Process};
 use crate::spec::Bundle;
 use runc_init::{CapSets, MountOp, Plan, ProcessPlan};
@@ -19,7 +19,7 @@ pub struct PlanOptions {
     pub session_keyring: Option<String>,
 }
 
-pub fn build(b: &Bundle, opts: &PlanOptions) -> Result<Plan> {
+pub fn build(b: &Bundle, opts: &PlanOptions, cgroup: &crate::cgroups::Cgroup) -> Result<Plan> {
     let spec = &b.spec;
     let linux = spec.linux.clone().unwrap_or_default();
     let mut plan = Plan {
@@ -57,7 +57,7 @@ pub fn build(b: &Bundle, opts: &PlanOptions) -> Result<Plan> {
     let userns = plan.ns_new & libc::CLONE_NEWUSER as u64 != 0 || plan.ns_join.iter().any(|(f, _)| *f == libc::CLONE_NEWUSER as u64);
     let label = crate::linux::lsm::mount_label_option(linux.mount_label.as_deref())?;
     for (i, m) in spec.mounts.iter().enumerate() {
-        let mut op = mount_op(i, m)?;
+        let mut op = mount_op(i, m, cgroup)?;
         if let Some(l) = label.as_ref().filter(|_| op.flags & libc::MS_BIND == 0 && op.cgroup.is_empty()) {
             op.data = if op.data.is_empty() { l.clone() } else { format!("{},{l}", op.data) };
         }
@@ -122,7 +122,7 @@ fn same_file(a: &str, b: &str) -> bool {
     }
 }
 
-fn mount_op(i: usize, m: &Mount) -> Result<MountOp> {
+fn mount_op(i: usize, m: &Mount, cgroup: &crate::cgroups::Cgroup) -> Result<MountOp> {
     let p = mount_opts::parse(&m.options).map_err(|e| Error::config(format!("mounts[{i}].options: {e}")))?;
     let fstype = m.kind.clone().unwrap_or_default();
     let mut flags = p.flags;
@@ -141,7 +141,7 @@ fn mount_op(i: usize, m: &Mount) -> Result<MountOp> {
         cgroup: Vec::new(),
     };
     if fstype == "cgroup" || fstype == "cgroup2" {
-        op.cgroup = cgroup_view::binds().map_err(|e| Error::new(crate::error::ErrorKind::System, format!("mounts[{i}] (cgroup): {e}")))?;
+        op.cgroup = cgroup.view();
     }
     Ok(op)
 }

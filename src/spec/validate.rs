@@ -245,9 +245,8 @@ fn validate_linux(l: &Linux, ns: &HashSet<String>) -> Result<()> {
         }
     }
     crate::linux::lsm::mount_label_option(l.mount_label.as_deref())?;
-    if let Some(r) = l.resources.as_ref().and_then(first_set) {
-        return Err(Error::unsupported(format!("linux.resources.{r}: cgroup limits are not supported by this version of librunc yet")));
-    }
+    let r = resources(l)?;
+    crate::cgroups::devices::rules(&r.devices, &[])?;
     let refused = [
         ("linux.netDevices", l.net_devices.is_some()),
         ("linux.intelRdt", l.intel_rdt.is_some()),
@@ -259,16 +258,10 @@ fn validate_linux(l: &Linux, ns: &HashSet<String>) -> Result<()> {
     Ok(())
 }
 
-/// The path of the first resource value that asks for something (not null,
-/// 0, "", false or an empty list), e.g. "memory.limit".
-fn first_set(v: &serde_json::Value) -> Option<String> {
-    use serde_json::Value::*;
-    match v {
-        Null | Bool(false) => None,
-        Number(n) if n.as_f64() == Some(0.0) => None,
-        String(s) if s.is_empty() => None,
-        Array(a) if a.is_empty() => None,
-        Object(o) => o.iter().find_map(|(k, v)| first_set(v).map(|p| if p.is_empty() { k.clone() } else { format!("{k}.{p}") })),
-        _ => Some(std::string::String::new()),
+/// The typed `linux.resources` (empty when absent); errors name the field.
+pub fn resources(l: &Linux) -> Result<crate::cgroups::resources::Resources> {
+    match &l.resources {
+        None => Ok(Default::default()),
+        Some(v) => crate::cgroups::resources::Resources::from_value(v.clone(), "linux.resources"),
     }
 }

@@ -1,0 +1,212 @@
+//! cgroups: one [`Cgroup`] type over the host's layout (v1, hybrid or v2).
+//! Paths are resolved from `linux.cgroupsPath`, created, limited, joined,
+//! frozen, read for stats and removed here; nothing else touches cgroupfs.
+
+pub mod devices;
+mod fs;
+pub mod resources;
+pub mod stats;
+mod v1;
+mod v2;
+
+use crate::error::{Error, ErrorKind, Result};
+use resources::Resources;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A container's cgroup: one directory per mounted hierarchy (v1, keyed by
+/// its controllers, e.g. "memory", "cpu,cpuacct", "name=systemd"; the
+/// unified hierarchy of a hybrid host is ""), or one directory (v2, key "").
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Cgroup {
+    pub v2: bool,
+    pub dirs: BTreeMap<String, PathBuf>,
+}
+
+/// One mounted hierarchy of the host.
+struct Hierarchy {
+    key: String,
+    mountpoint: PathBuf,
+    /// Our own cgroup in it (relative to its root, from /proc/self/cgroup).
+    own: String,
+}
+
+fn hierarchies() -> Result<(bool, Vec<Hierarchy>)> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| Error::sys("read /proc/self/mountinfo", e))?;
+    let own = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| Error::sys("read /proc/self/cgroup", e))?;
+    let own: BTreeMap<&str, &str> = own.lines().filter_map(|l| l.splitn(3, ':').nth(1).zip(l.splitn(3, ':').nth(2))).collect();
+    let mut out = Vec::new();
+    let mut v2 = false;
+    for line in mountinfo.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let Some(sep) = f.iter().position(|x| *x == "-") else { continue };
+        let (root, mp) = (f[3], f[4]);
+        let (fstype, opts) = (f.get(sep + 1).copied().unwrap_or(""), f.get(sep + 3).copied().unwrap_or(""));
+        if !mp.starts_with("/sys/fs/cgroup") {
+            continue;
+        }
+        let key = match fstype {
+            "cgroup2" => {
+                v2 |= mp == "/sys/fs/cgroup";
+                String::new()
+            }
+            "cgroup" => opts.split(',').filter(|o| !matches!(*o, "rw" | "ro" | "clone_children") && !o.starts_with("xattr") && !o.starts_with("release_agent")).collect::<Vec<_>>().join(","),
+            _ => continue,
+        };
+        let path = own.get(key.as_str()).copied().unwrap_or("/");
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        out.push(Hierarchy { key, mountpoint: PathBuf::from(mp), own: rel.to_string() });
+    }
+    if out.is_empty() {
+        return Err(Error::new(ErrorKind::System, "no cgroup hierarchy is mounted under /sys/fs/cgroup"));
+    }
+    Ok((v2, out))
+}
+
+impl Cgroup {
+    /// Where the container's cgroup is: `cgroups_path` absolute (from each
+    /// hierarchy's root), relative (below the runtime's own cgroup), or empty
+    /// (relative, named after the container id).
+    pub fn resolve(cgroups_path: Option<&str>, id: &str) -> Result<Cgroup> {
+        let p = cgroups_path.filter(|p| !p.is_empty()).unwrap_or(id);
+        if p.contains(':') {
+            return Err(Error::unsupported(format!("linux.cgroupsPath: {p:?} looks like a systemd slice path; the systemd cgroup driver is not supported yet")));
+        }
+        if p.split('/').any(|c| c == "..") {
+            return Err(Error::config(format!("linux.cgroupsPath: {p:?} must not contain \"..\"")));
+        }
+        let (v2, hs) = hierarchies()?;
+        let dirs = hs
+            .into_iter()
+            .filter(|h| !v2 || h.mountpoint == Path::new("/sys/fs/cgroup"))
+            .map(|h| {
+                let rel = if p.starts_with('/') { p.to_string() } else { format!("{}/{p}", h.own.trim_end_matches('/')) };
+                (h.key.clone(), h.mountpoint.join(rel.trim_start_matches('/')))
+            })
+            .collect();
+        Ok(Cgroup { v2, dirs })
+    }
+
+    /// The directory of the hierarchy holding `controller` ("" = unified).
+    fn dir_of(&self, controller: &str) -> Option<&Path> {
+        if self.v2 {
+            return self.dirs.get("").map(PathBuf::as_path);
+        }
+        self.dirs.iter().find(|(k, _)| k.split(',').any(|c| c == controller)).map(|(_, d)| d.as_path())
+    }
+
+    /// A directory whose cgroup.procs lists the container's processes.
+    fn main_dir(&self) -> Result<&Path> {
+        ["", "pids", "memory", "freezer", "devices", "cpu"]
+            .iter()
+            .find_map(|c| if self.v2 || !c.is_empty() { self.dir_of(c) } else { None })
+            .or_else(|| self.dirs.values().next().map(PathBuf::as_path))
+            .ok_or_else(|| Error::new(ErrorKind::System, "container has no cgroup"))
+    }
+
+    /// Creates the directories (and, on v2, enables controllers on the way).
+    pub fn create(&self) -> Result<()> {
+        if self.v2 {
+            v2::create(self.dirs.get("").expect("v2 dir"))
+        } else {
+            self.dirs.iter().try_for_each(|(k, d)| v1::create(k, d))
+        }
+    }
+
+    /// Applies limits; zero/absent values leave the current setting alone.
+    pub fn set(&self, r: &Resources, devices: &[devices::Rule]) -> Result<()> {
+        if self.v2 {
+            v2::set(self, r, devices)
+        } else {
+            v1::set(self, r, devices)
+        }
+    }
+
+    /// Moves `pid` into the container's cgroup in every hierarchy.
+    pub fn join(&self, pid: i32) -> Result<()> {
+        for d in self.dirs.values() {
+            fs::write(&d.join("cgroup.procs"), &pid.to_string(), "join cgroup")?;
+        }
+        Ok(())
+    }
+
+    /// Pids in the container's cgroup (in our pid namespace).
+    pub fn procs(&self) -> Result<Vec<i32>> {
+        let f = self.main_dir()?.join("cgroup.procs");
+        let text = std::fs::read_to_string(&f).map_err(|e| Error::sys(format!("read {}", f.display()), e))?;
+        let mut v: Vec<i32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// Freezes (true) or thaws the whole cgroup and waits until it took effect.
+    pub fn freeze(&self, frozen: bool) -> Result<()> {
+        if self.v2 {
+            v2::freeze(self.dirs.get("").expect("v2 dir"), frozen)
+        } else {
+            let d = self.dir_of("freezer").ok_or_else(|| Error::unsupported("pause: the freezer cgroup controller is not mounted"))?;
+            v1::freeze(d, frozen)
+        }
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        if self.v2 {
+            self.dirs.get("").is_some_and(|d| fs::read(&d.join("cgroup.freeze")).is_ok_and(|s| s.trim() == "1"))
+        } else {
+            self.dir_of("freezer").is_some_and(|d| fs::read(&d.join("freezer.state")).is_ok_and(|s| s.trim() != "THAWED"))
+        }
+    }
+
+    /// SIGKILLs every process (v2 `cgroup.kill` where the kernel has it).
+    pub fn kill_all(&self) -> Result<()> {
+        if let Some(d) = self.dirs.get("").filter(|_| self.v2) {
+            if d.join("cgroup.kill").exists() {
+                return fs::write(&d.join("cgroup.kill"), "1", "kill cgroup");
+            }
+        }
+        for pid in self.procs()? {
+            // SAFETY: kill with a pid and a signal.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        Ok(())
+    }
+
+    /// Removes the directories, killing what is left inside first.
+    pub fn destroy(&self) -> Result<()> {
+        if self.procs().is_ok_and(|p| !p.is_empty()) {
+            let _ = self.freeze(false);
+            self.kill_all()?;
+        }
+        for d in self.dirs.values().rev() {
+            fs::rmdir_retry(d)?;
+        }
+        Ok(())
+    }
+
+    /// Where each hierarchy's dir is, for the container's /sys/fs/cgroup view.
+    pub fn view(&self) -> Vec<runc_init::CgroupBind> {
+        self.dirs
+            .iter()
+            .map(|(k, d)| {
+                let name = if self.v2 { String::new() } else if k.is_empty() { "unified".into() } else { mount_name(k) };
+                runc_init::CgroupBind { host_dir: d.to_string_lossy().into_owned(), links: links_to(&name), name }
+            })
+            .collect()
+    }
+}
+
+/// The directory name of a v1 hierarchy under /sys/fs/cgroup ("name=systemd" -> "systemd").
+fn mount_name(key: &str) -> String {
+    key.strip_prefix("name=").unwrap_or(key).to_string()
+}
+
+/// Symlinks in /sys/fs/cgroup that point at a co-mounted hierarchy ("cpu" -> "cpu,cpuacct").
+fn links_to(name: &str) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/sys/fs/cgroup") else { return Vec::new() };
+    dir.flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy() == name))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
