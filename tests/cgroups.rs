@@ -1,0 +1,226 @@
+//! cgroups: limits written and seen from inside, pause/resume, update,
+//! OOM events, pids and device rules, cleanup. Runs on v1/hybrid (here) and
+//! on pure v2 (in the VM); file names adapt to the host.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::process::Stdio;
+
+fn v2() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().any(|l| l.split(' ').nth(4) == Some("/sys/fs/cgroup") && l.contains(" cgroup2 "))
+}
+
+fn create_started(b: &Bundle, tag: &str) -> String {
+    let id = b.track(&unique_id(tag));
+    // The init keeps the stdio it is given: a pipe would never reach EOF, so use a file.
+    let log = b.base.join(format!("{id}.stderr"));
+    let st = b.runc(&["create", "--bundle", b.dir.to_str().unwrap(), &id]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap()).status().unwrap();
+    assert!(st.success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(b.runc(&["start", &id]).status().unwrap().success());
+    id
+}
+
+fn runc_ok(b: &Bundle, args: &[&str]) -> String {
+    let out = b.runc(args).stdin(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "runc {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn exec(b: &Bundle, id: &str, script: &str) -> String {
+    runc_ok(b, &["exec", id, "sh", "-c", script])
+}
+
+/// A limit file as the container sees it under /sys/fs/cgroup.
+fn inside(ctrl: &str, v1: &str, v2f: &str) -> String {
+    if v2() { format!("/sys/fs/cgroup/{v2f}") } else { format!("/sys/fs/cgroup/{ctrl}/{v1}") }
+}
+
+#[test]
+fn limits_are_written_and_seen_inside() {
+    let mut b = Bundle::new("sleep 100");
+    b.config["linux"]["resources"] = json!({
+        "memory": {"limit": 67108864, "reservation": 33554432},
+        "pids": {"limit": 42},
+        "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}
+    });
+    let id = create_started(&b, "limits");
+    let mem = exec(&b, &id, &format!("cat {}", inside("memory", "memory.limit_in_bytes", "memory.max")));
+    assert_eq!(mem.trim(), "67108864");
+    let pids = exec(&b, &id, &format!("cat {}", inside("pids", "pids.max", "pids.max")));
+    assert_eq!(pids.trim(), "42");
+    if v2() {
+        assert_eq!(exec(&b, &id, "cat /sys/fs/cgroup/cpu.max").trim(), "50000 100000");
+        assert_eq!(exec(&b, &id, "cat /sys/fs/cgroup/cpu.weight").trim(), "20", "runc's shares->weight");
+        assert_eq!(exec(&b, &id, "cat /sys/fs/cgroup/memory.low").trim(), "33554432");
+    } else {
+        assert_eq!(exec(&b, &id, "cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us").split_whitespace().collect::<Vec<_>>(), ["512", "50000"]);
+        assert_eq!(exec(&b, &id, "cat /sys/fs/cgroup/memory/memory.soft_limit_in_bytes").trim(), "33554432");
+    }
+    assert_eq!(exec(&b, &id, &format!("cat {}", inside("cpuset", "cpuset.cpus", "cpuset.cpus"))).trim(), "0");
+    // The init is in the cgroup before the user process runs.
+    let st: Value = serde_json::from_str(&runc_ok(&b, &["state", &id])).unwrap();
+    let cg = std::fs::read_to_string(format!("/proc/{}/cgroup", st["pid"])).unwrap();
+    assert!(cg.contains(&id), "{cg}");
+}
+
+#[test]
+fn relative_and_absolute_cgroups_paths() {
+    let own_mem = std::fs::read_to_string("/proc/self/cgroup").unwrap().lines().find(|l| l.contains(":memory:") || l.starts_with("0::")).unwrap().rsplit(':').next().unwrap().to_string();
+    for path in [format!("rel-{}", unique_id("cg")), format!("{}/abs-{}", own_mem.trim_end_matches('/'), unique_id("cg"))] {
+        let mut b = Bundle::new("cat /proc/self/cgroup");
+        b.config["linux"]["cgroupsPath"] = json!(path);
+        b.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "cgroup");
+        let out = b.run_ok();
+        let leaf = path.rsplit('/').next().unwrap();
+        assert!(out.lines().all(|l| l.ends_with(leaf)), "{path}: {out}");
+        let left = std::process::Command::new("find").args(["/sys/fs/cgroup", "-maxdepth", "5", "-name", leaf]).output().unwrap();
+        assert!(left.stdout.is_empty(), "cgroup left behind: {}", String::from_utf8_lossy(&left.stdout));
+    }
+}
+
+#[test]
+fn cgroup_namespace_hides_host_paths() {
+    let b = Bundle::new("cat /proc/self/cgroup");
+    let out = b.run_ok();
+    assert!(out.lines().all(|l| l.ends_with(":/")), "{out}");
+}
+
+#[test]
+fn pids_limit_stops_a_fork_bomb() {
+    let mut b = Bundle::new("sleep 100");
+    b.config["linux"]["resources"] = json!({"pids": {"limit": 10}});
+    let id = create_started(&b, "forkbomb");
+    // The bomb's shell dies when fork fails; everything it started stays.
+    // (stdio to /dev/null: the sleeps would hold a pipe open for 100 s)
+    let st = b.runc(&["exec", &id, "sh", "-c", "while :; do sleep 100 & done"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    assert_ne!(st.code(), Some(0));
+    let st: Value = serde_json::from_str(&runc_ok(&b, &["events", "--stats", &id])).unwrap();
+    // 10 while the bomb lived; its own shell has exited since.
+    let cur = st["data"]["pids"]["current"].as_u64().unwrap();
+    assert!((9..=10).contains(&cur), "{st}");
+    // And nothing more can start.
+    let more = b.runc(&["exec", &id, "true"]).output().unwrap();
+    assert_eq!(more.status.code(), Some(255), "{}", String::from_utf8_lossy(&more.stderr));
+}
+
+#[test]
+fn device_rules_deny_and_allow() {
+    let mut b = Bundle::new("mknod /tmp/k c 1 11 && (echo x > /tmp/k) 2>&1; echo rc=$?");
+    b.config["process"]["capabilities"]["bounding"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+    b.config["process"]["capabilities"]["effective"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+    b.config["process"]["capabilities"]["permitted"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+    b.add_mount(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"]}));
+    b.config["linux"]["resources"] = json!({"devices": [{"allow": false, "access": "rwm"}]});
+    let out = b.run_ok();
+    assert!(out.contains("Operation not permitted") && out.contains("rc=1"), "{out}");
+    b.config["linux"]["resources"] = json!({"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]});
+    assert_eq!(b.run_ok(), "rc=0\n");
+}
+
+#[test]
+fn pause_freezes_and_resume_thaws() {
+    let mut b = Bundle::new("i=0; while :; do i=$((i+1)); echo $i > /ready/n; sleep 0.01; done");
+    let ready = b.ready_dir();
+    let id = create_started(&b, "pause");
+    assert!(wait_for(&ready.join("n")));
+    runc_ok(&b, &["pause", &id]);
+    let st: Value = serde_json::from_str(&runc_ok(&b, &["state", &id])).unwrap();
+    assert_eq!(st["status"], "paused");
+    let a = std::fs::read_to_string(ready.join("n")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(std::fs::read_to_string(ready.join("n")).unwrap(), a, "counter moved while paused");
+    runc_ok(&b, &["resume", &id]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_ne!(std::fs::read_to_string(ready.join("n")).unwrap(), a, "counter stuck after resume");
+    let st: Value = serde_json::from_str(&runc_ok(&b, &["state", &id])).unwrap();
+    assert_eq!(st["status"], "running");
+    let again = b.runc(&["resume", &id]).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("container not paused"));
+}
+
+#[test]
+fn update_changes_limits_and_zero_means_unchanged() {
+    let mut b = Bundle::new("sleep 100");
+    b.config["linux"]["resources"] = json!({"memory": {"limit": 67108864}, "pids": {"limit": 50}, "cpu": {"shares": 512}});
+    let id = create_started(&b, "update");
+    runc_ok(&b, &["update", "--memory", "128m", "--pids-limit", "77", &id]);
+    let mem_file = inside("memory", "memory.limit_in_bytes", "memory.max");
+    let pids_file = inside("pids", "pids.max", "pids.max");
+    assert_eq!(exec(&b, &id, &format!("cat {mem_file} {pids_file}")).split_whitespace().collect::<Vec<_>>(), ["134217728", "77"]);
+    // Docker's update: zeros for everything it does not change.
+    let mut c = b.runc(&["update", "--resources", "-", &id]);
+    let mut child = c.stdin(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(br#"{"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":0},"blockIO":{"weight":0},"pids":{"limit":0}}"#).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(exec(&b, &id, &format!("cat {mem_file} {pids_file}")).split_whitespace().collect::<Vec<_>>(), ["134217728", "77"]);
+    let shares = if v2() { exec(&b, &id, "cat /sys/fs/cgroup/cpu.weight") } else { exec(&b, &id, "cat /sys/fs/cgroup/cpu/cpu.shares") };
+    assert_eq!(shares.trim(), if v2() { "20" } else { "512" });
+}
+
+#[test]
+fn refused_limit_names_the_field_and_leaves_nothing() {
+    let mut b = Bundle::new("true");
+    b.config["linux"]["resources"] = json!({"cpu": {"cpus": "999"}});
+    let id = b.track(&unique_id("refused"));
+    let out = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("linux.resources.cpu.cpus") && err.lines().count() == 1, "{err}");
+    assert!(b.state_entries().is_empty());
+    let left = std::process::Command::new("find").args(["/sys/fs/cgroup", "-maxdepth", "5", "-name", &id]).output().unwrap();
+    assert!(left.stdout.is_empty(), "cgroup left: {}", String::from_utf8_lossy(&left.stdout));
+}
+
+#[test]
+fn oom_kill_is_reported_by_events() {
+    let mut b = Bundle::new("touch /ready/go; tail /dev/zero; sleep 30");
+    let ready = b.ready_dir();
+    b.config["linux"]["resources"] = json!({"memory": {"limit": 33554432, "swap": 33554432}});
+    if v2() {
+        b.config["linux"]["resources"]["memory"]["swap"] = json!(33554432);
+    }
+    let id = create_started(&b, "oom");
+    let mut ev = b.runc(&["events", "--interval", "1s", &id]).stdout(Stdio::piped()).spawn().unwrap();
+    assert!(wait_for(&ready.join("go")));
+    let mut out = String::new();
+    let mut r = std::io::BufReader::new(ev.stdout.take().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut r, &mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        out += &line;
+        if line.contains("\"oom\"") {
+            break;
+        }
+    }
+    let _ = ev.kill();
+    let _ = ev.wait();
+    assert!(out.contains(&format!("{{\"id\":\"{id}\",\"type\":\"oom\"}}")), "{out}");
+    assert!(out.contains("\"type\":\"stats\""), "{out}");
+}
+
+#[test]
+fn events_stats_prints_one_stats_object() {
+    let mut b = Bundle::new("sleep 100");
+    b.config["linux"]["resources"] = json!({"pids": {"limit": 20}});
+    let id = create_started(&b, "stats");
+    let v: Value = serde_json::from_str(runc_ok(&b, &["events", "--stats", &id]).trim()).unwrap();
+    assert_eq!(v["type"], "stats");
+    assert_eq!(v["data"]["pids"]["current"], 1);
+    assert_eq!(v["data"]["pids"]["limit"], 20);
+    assert!(v["data"]["memory"]["usage"]["usage"].as_u64().unwrap() > 0);
+    assert!(v["data"]["cpu"]["usage"]["total"].as_u64().is_some());
+}
+
+#[test]
+fn delete_force_removes_cgroup_with_processes_inside() {
+    let b = Bundle::new("sleep 100 & sleep 100");
+    let id = create_started(&b, "cgdel");
+    runc_ok(&b, &["delete", "--force", &id]);
+    let left = std::process::Command::new("find").args(["/sys/fs/cgroup", "-maxdepth", "5", "-name", &id]).output().unwrap();
+    assert!(left.stdout.is_empty(), "cgroup left: {}", String::from_utf8_lossy(&left.stdout));
+}
