@@ -67,15 +67,29 @@ fn limits_are_written_and_seen_inside() {
 #[test]
 fn relative_and_absolute_cgroups_paths() {
     let own_mem = std::fs::read_to_string("/proc/self/cgroup").unwrap().lines().find(|l| l.contains(":memory:") || l.starts_with("0::")).unwrap().rsplit(':').next().unwrap().to_string();
-    for path in [format!("rel-{}", unique_id("cg")), format!("{}/abs-{}", own_mem.trim_end_matches('/'), unique_id("cg"))] {
+    // Intermediate directories the runtime creates are removed with the leaf.
+    for path in [format!("relparent-{}/leaf", unique_id("cg")), format!("{}/abs-{}", own_mem.trim_end_matches('/'), unique_id("cg"))] {
         let mut b = Bundle::new("cat /proc/self/cgroup");
         b.config["linux"]["cgroupsPath"] = json!(path);
         b.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "cgroup");
         let out = b.run_ok();
-        let leaf = path.rsplit('/').next().unwrap();
-        assert!(out.lines().all(|l| l.ends_with(leaf)), "{path}: {out}");
-        let left = std::process::Command::new("find").args(["/sys/fs/cgroup", "-maxdepth", "5", "-name", leaf]).output().unwrap();
+        let tail = if path.starts_with('/') { path.rsplit('/').next().unwrap().to_string() } else { path.clone() };
+        assert!(out.lines().all(|l| l.ends_with(&tail)), "{path}: {out}");
+        let first = tail.split('/').next().unwrap();
+        let left = std::process::Command::new("find").args(["/sys/fs/cgroup", "-maxdepth", "5", "-name", first]).output().unwrap();
         assert!(left.stdout.is_empty(), "cgroup left behind: {}", String::from_utf8_lossy(&left.stdout));
+    }
+}
+
+#[test]
+fn kernel_memory_limit_on_v1_or_a_clear_error() {
+    let mut b = Bundle::new("true");
+    b.config["linux"]["resources"] = json!({"memory": {"kernel": 67108864}});
+    let out = b.run();
+    if v2() {
+        assert!(String::from_utf8_lossy(&out.stderr).contains("linux.resources.memory.kernel"));
+    } else {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
 }
 

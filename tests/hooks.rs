@@ -36,7 +36,7 @@ fn all_six_hooks_run_in_order_with_state_on_stdin() {
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), 7, "{log}");
     assert_eq!(&lines[..4], [
-        "prestart \"status\":\"creating\" set",
+        "prestart \"status\":\"created\" set",
         "createRuntime \"status\":\"creating\" set",
         "createContainer \"status\":\"creating\" set",
         "startContainer \"status\":\"created\" set",

@@ -87,6 +87,28 @@ fn capabilities_are_the_configured_sets() {
 }
 
 #[test]
+fn capabilities_the_runtime_lacks_are_named() {
+    let bnd = std::fs::read_to_string("/proc/self/status").unwrap();
+    let bnd = u64::from_str_radix(bnd.lines().find(|l| l.starts_with("CapBnd:")).unwrap()[7..].trim(), 16).unwrap();
+    let Some(missing) = (0..=40).find(|c| bnd & (1 << c) == 0) else { return }; // nothing to test on a full set
+    let name = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"][missing];
+    let mut b = Bundle::new("true");
+    b.config["process"]["capabilities"]["permitted"] = json!([name]);
+    let out = b.run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(name) && err.contains("bounding set"), "{err}");
+}
+
+#[test]
+fn shared_rootfs_propagation() {
+    let mut b = Bundle::new("awk '$5 == \"/\"' /proc/self/mountinfo");
+    b.config["linux"]["rootfsPropagation"] = json!("rshared");
+    assert!(b.run_ok().contains(" shared:"));
+    b.config["linux"]["rootfsPropagation"] = json!("rprivate");
+    assert!(!b.run_ok().contains(" shared:"));
+}
+
+#[test]
 fn dropped_capability_is_enforced() {
     let mut b = Bundle::new("chown 1 /tmp 2>&1; echo rc=$?");
     b.config["root"]["readonly"] = json!(false);

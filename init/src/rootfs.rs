@@ -87,7 +87,10 @@ impl Root {
 
 /// Makes "/" private/slave as asked and turns the rootfs into a mount point.
 pub fn prepare(plan: &Plan) -> R<Root> {
-    sys::mount(None, "/", None, plan.root_propagation, None, "propagation of /")?;
+    // pivot_root refuses shared mounts: a shared rootfsPropagation is applied
+    // after it (in enter); until then nothing may propagate to the host.
+    let before = if plan.root_propagation & libc::MS_SHARED != 0 { libc::MS_SLAVE | MS_REC } else { plan.root_propagation };
+    sys::mount(None, "/", None, before, None, "propagation of /")?;
     sys::mount(Some(&plan.rootfs), &plan.rootfs, None, MS_BIND | MS_REC, None, &format!("rootfs {}", plan.rootfs))?;
     let fd = sys::open(&plan.rootfs, libc::O_PATH | libc::O_DIRECTORY, 0)?;
     Ok(Root { fd })
@@ -302,6 +305,9 @@ pub fn enter(root: Root, plan: &Plan) -> R<()> {
     let slash = cstr("/")?;
     // SAFETY: chdir with a valid C string.
     check(unsafe { libc::chdir(slash.as_ptr()) } as i64, || "chdir /".into())?;
+    if plan.root_propagation & libc::MS_SHARED != 0 {
+        sys::mount(None, "/", None, plan.root_propagation, None, "rootfs propagation")?;
+    }
     if plan.rootfs_readonly {
         let f = libc::MS_REMOUNT | MS_BIND | libc::MS_RDONLY | kept_flags(sys::open("/", libc::O_PATH, 0)?.as_raw_fd());
         sys::mount(None, "/", None, f, None, "remount rootfs read-only")?;

@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 pub struct Cgroup {
     pub v2: bool,
     pub dirs: BTreeMap<String, PathBuf>,
+    /// Ancestors that `create` made (removed again by `destroy`), parents first.
+    #[serde(default)]
+    pub made: Vec<PathBuf>,
 }
 
 /// One mounted hierarchy of the host.
@@ -85,7 +88,7 @@ impl Cgroup {
                 (h.key.clone(), h.mountpoint.join(rel.trim_start_matches('/')))
             })
             .collect();
-        Ok(Cgroup { v2, dirs })
+        Ok(Cgroup { v2, dirs, made: Vec::new() })
     }
 
     /// The directory of the hierarchy holding `controller` ("" = unified).
@@ -106,7 +109,12 @@ impl Cgroup {
     }
 
     /// Creates the directories (and, on v2, enables controllers on the way).
-    pub fn create(&self) -> Result<()> {
+    pub fn create(&mut self) -> Result<()> {
+        for d in self.dirs.values() {
+            let mut missing: Vec<PathBuf> = d.ancestors().skip(1).take_while(|a| !a.exists()).map(Path::to_path_buf).collect();
+            missing.reverse();
+            self.made.extend(missing);
+        }
         if self.v2 {
             v2::create(self.dirs.get("").expect("v2 dir"))
         } else {
@@ -180,6 +188,10 @@ impl Cgroup {
         }
         for d in self.dirs.values().rev() {
             fs::rmdir_retry(d)?;
+        }
+        // Intermediate directories we made; another container may still use one.
+        for d in self.made.iter().rev() {
+            let _ = std::fs::remove_dir(d);
         }
         Ok(())
     }

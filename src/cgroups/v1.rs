@@ -83,10 +83,7 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
 
 fn memory(cg: &Cgroup, r: &Resources) -> Result<()> {
     let Some(m) = &r.memory else { return Ok(()) };
-    if nz(m.kernel).is_some() {
-        return Err(Error::unsupported("linux.resources.memory.kernel: kernel memory limits are deprecated and not supported"));
-    }
-    let any = nz(m.limit).or(nz(m.reservation)).or(nz(m.swap)).or(nz(m.kernel_tcp)).is_some() || m.swappiness.is_some() || m.disable_oom_killer == Some(true);
+    let any = nz(m.limit).or(nz(m.reservation)).or(nz(m.swap)).or(nz(m.kernel_tcp)).or(nz(m.kernel)).is_some() || m.swappiness.is_some() || m.disable_oom_killer == Some(true);
     if !any {
         return Ok(());
     }
@@ -105,6 +102,12 @@ fn memory(cg: &Cgroup, r: &Resources) -> Result<()> {
     }
     if let Some(v) = nz(m.reservation) {
         w(d, "memory.soft_limit_in_bytes", v, "memory.reservation")?;
+    }
+    if let Some(v) = nz(m.kernel) {
+        if !d.join("memory.kmem.limit_in_bytes").exists() {
+            return Err(Error::unsupported("linux.resources.memory.kernel: this kernel has no kernel memory limit"));
+        }
+        w(d, "memory.kmem.limit_in_bytes", v, "memory.kernel")?;
     }
     if let Some(v) = nz(m.kernel_tcp) {
         w(d, "memory.kmem.tcp.limit_in_bytes", v, "memory.kernelTCP")?;

@@ -85,7 +85,7 @@ impl Runtime {
         let linux = bundle.spec.linux.clone().unwrap_or_default();
         let resources = spec::validate::resources(&linux)?;
         let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(&linux))?;
-        let cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id)?;
+        let mut cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id)?;
         let plan = plan::build(&bundle, &popts, &cgroup)?;
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.root).context(|| format!("create state root {}", self.root.display()))?;
         std::fs::DirBuilder::new().mode(0o711).create(&dir).map_err(|e| match e.kind() {
@@ -117,9 +117,10 @@ impl Runtime {
         let hooks = b.spec.hooks.clone().unwrap_or_default();
         let on_hooks = |pid: i32| -> Result<Vec<String>> {
             let creating = State { pid, status: Status::Creating, ..base.clone() }.to_oci_json().to_string();
-            hooks::run_all(&hooks.prestart, &creating, "prestart")?;
-            hooks::run_all(&hooks.create_runtime, &creating, "createRuntime")?;
             let created = State { pid, status: Status::Created, ..base.clone() }.to_oci_json().to_string();
+            // prestart (deprecated) sees "created", as with runc.
+            hooks::run_all(&hooks.prestart, &created, "prestart")?;
+            hooks::run_all(&hooks.create_runtime, &creating, "createRuntime")?;
             Ok(vec![creating, created])
         };
         let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false };

@@ -2,6 +2,17 @@
 
 use std::str::FromStr;
 
+/// Fails, naming them, when capabilities are asked for that this runtime
+/// itself does not have in its bounding set (capset would refuse them).
+pub fn check_available(wanted: u64) -> Result<(), String> {
+    let Ok(have) = caps::read(None, caps::CapSet::Bounding) else { return Ok(()) };
+    let missing: Vec<String> = caps::all().into_iter().filter(|c| wanted & c.bitmask() != 0 && !have.contains(c)).map(|c| c.to_string()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!("process.capabilities: {} not in the runtime's own capability bounding set", missing.join(", ")))
+}
+
 /// The bit mask of a list of capability names; the first unknown name is the error.
 pub fn mask(names: &[String]) -> Result<u64, String> {
     names.iter().try_fold(0u64, |m, n| {

@@ -172,6 +172,9 @@ pub fn process(p: &Process, opts: &PlanOptions) -> Result<ProcessPlan> {
             Some(CapSets { bounding: m(&c.bounding)?, effective: m(&c.effective)?, permitted: m(&c.permitted)?, inheritable: m(&c.inheritable)?, ambient: m(&c.ambient)? })
         }
     };
+    if let Some(c) = &caps {
+        caps::check_available(c.permitted | c.effective | c.inheritable | c.ambient).map_err(Error::config)?;
+    }
     let rlimits = p.rlimits.iter().map(|r| (rlimits::resource(&r.kind).expect("validated"), r.soft, r.hard)).collect();
     let io_priority = p.io_priority.as_ref().map(|io| {
         let class = match io.class.as_str() {

@@ -225,10 +225,8 @@ fn validate_linux(l: &Linux, ns: &HashSet<String>) -> Result<()> {
         }
     }
     if let Some(p) = l.rootfs_propagation.as_deref().filter(|p| !p.is_empty()) {
-        match mount_opts::propagation(p) {
-            None => return Err(bad("linux.rootfsPropagation", format!("unknown propagation {p:?}"))),
-            Some(f) if f & libc::MS_SHARED != 0 => return Err(Error::unsupported(format!("linux.rootfsPropagation: {p:?} is not supported yet"))),
-            Some(_) => {}
+        if mount_opts::propagation(p).is_none() {
+            return Err(bad("linux.rootfsPropagation", format!("unknown propagation {p:?}")));
         }
     }
     for (name, list) in [("maskedPaths", &l.masked_paths), ("readonlyPaths", &l.readonly_paths)] {
