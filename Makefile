@@ -21,7 +21,7 @@ DBG        := target/debug
 TESTFILTER := $(patsubst -run=%,%,$(TESTFLAGS))
 APT_PKGS   := libseccomp-dev busybox-static pkg-config gcc util-linux
 
-.PHONY: all build debug deps install uninstall test unit-test capi-test check-header header demo clean
+.PHONY: all build debug deps install uninstall test test-v2 capi-test check-header header demo clean
 
 all: build
 
@@ -68,6 +68,16 @@ uninstall:
 test: debug
 	$(CARGO) test --workspace $(FEATURE_FLAGS) -- $(TESTFILTER)
 	@if [ -z "$(TESTFILTER)" ]; then $(MAKE) --no-print-directory capi-test check-header; fi
+	$(MAKE) --no-print-directory test-v2
+
+# The container tests again on pure cgroup v2: this host is hybrid, so they
+# run in a VM (../shared/vm/run-in-vm) with the binaries built here.
+VM ?= $(abspath ../shared/vm/run-in-vm)
+V2_TESTS := --test cgroups --test lifecycle --test run --test hooks
+test-v2: debug
+	@if [ -x "$(VM)" ]; then \
+	  CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$(VM) --timeout 1200 --" $(CARGO) test $(FEATURE_FLAGS) $(V2_TESTS) -- $(TESTFILTER); \
+	else echo "test-v2: $(VM) not found: the cgroup v2 tests were not run"; fi
 
 capi-test: debug
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
