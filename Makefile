@@ -19,9 +19,9 @@ FEATURE_FLAGS := --no-default-features --features "$(FEATURES)"
 REL        := target/release
 DBG        := target/debug
 TESTFILTER := $(patsubst -run=%,%,$(TESTFLAGS))
-APT_PKGS   := libseccomp-dev busybox-static pkg-config gcc util-linux
+APT_PKGS   := libseccomp-dev busybox-static pkg-config gcc g++ util-linux golang-go
 
-.PHONY: all build debug deps install uninstall test test-v2 capi-test check-header header demo clean
+.PHONY: all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
 
 all: build
 
@@ -32,13 +32,22 @@ deps:
 
 build: deps
 	$(CARGO) build --release --workspace $(FEATURE_FLAGS)
-	ln -sf librunc.so $(REL)/librunc.so.1
-	$(MAKE) --no-print-directory pc DIR=$(CURDIR)/$(REL) OUT=$(REL)/pkgconfig
+	$(MAKE) --no-print-directory lib DIR=$(REL)
 
 debug: deps
 	$(CARGO) build --workspace $(FEATURE_FLAGS)
-	ln -sf librunc.so $(DBG)/librunc.so.1
-	$(MAKE) --no-print-directory pc DIR=$(CURDIR)/$(DBG) OUT=$(DBG)/pkgconfig
+	$(MAKE) --no-print-directory lib DIR=$(DBG)
+
+# The C library in DIR/lib: librunc.so.VERSION (SONAME librunc.so.1, only
+# runc_* exported under the LIBRUNC_1.0 version node), its two links, the
+# static archive, and a pkg-config file for the build tree in DIR/pkgconfig.
+LIBDEPS := -lseccomp -lgcc_s -lutil -lrt -lpthread -lm -ldl
+lib:
+	@mkdir -p $(DIR)/lib
+	$(CC) -shared -o $(DIR)/lib/librunc.so.$(VERSION) -Wl,--whole-archive $(DIR)/librunc.a -Wl,--no-whole-archive \
+	  -Wl,-soname,librunc.so.1 -Wl,--version-script=src/capi/version.map -Wl,--gc-sections $(LIBDEPS)
+	@ln -sf librunc.so.$(VERSION) $(DIR)/lib/librunc.so.1 && ln -sf librunc.so.1 $(DIR)/lib/librunc.so && cp $(DIR)/librunc.a $(DIR)/lib/
+	@$(MAKE) --no-print-directory pc DIR=$(CURDIR)/$(DIR)/lib OUT=$(DIR)/pkgconfig
 
 # A pkg-config file for the build tree (DIR = library dir) in OUT.
 pc:
@@ -47,12 +56,17 @@ pc:
 	     -e 's|@VERSION@|$(VERSION)|; s|@SPEC@|$(SPEC)|; s|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' pkgconfig/librunc.pc.in > $(OUT)/librunc.pc
 
 install: build
+	$(MAKE) --no-print-directory install-files BUILD=$(REL)
+
+# Copies the built files (BUILD = target/release or target/debug) under DESTDIR.
+BUILD ?= $(REL)
+install-files:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
-	install -m 0755 $(REL)/runc $(DESTDIR)$(BINDIR)/runc
-	install -m 0755 $(REL)/librunc.so $(DESTDIR)$(LIBDIR)/librunc.so.$(VERSION)
+	install -m 0755 $(BUILD)/runc $(DESTDIR)$(BINDIR)/runc
+	install -m 0755 $(BUILD)/lib/librunc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librunc.so.$(VERSION)
 	ln -sf librunc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librunc.so.1
 	ln -sf librunc.so.1 $(DESTDIR)$(LIBDIR)/librunc.so
-	install -m 0644 $(REL)/librunc.a $(DESTDIR)$(LIBDIR)/librunc.a
+	install -m 0644 $(BUILD)/lib/librunc.a $(DESTDIR)$(LIBDIR)/librunc.a
 	install -m 0644 include/runc.h $(DESTDIR)$(INCLUDEDIR)/runc.h
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|; s|@SPEC@|$(SPEC)|; s|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' \
@@ -79,12 +93,37 @@ test-v2: debug
 	  CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$(VM) --timeout 1200 --" $(CARGO) test $(FEATURE_FLAGS) $(V2_TESTS) -- $(TESTFILTER); \
 	else echo "test-v2: $(VM) not found: the cgroup v2 tests were not run"; fi
 
+# The C API as a C programmer meets it: built with pkg-config against the
+# build tree, against an install in a temporary DESTDIR, statically, from
+# C++ and from Go (cgo); the exported symbols must match capi-tests/symbols.txt.
+CFLAGS_TEST := -std=c99 -Wall -Wextra -pedantic -Werror
 capi-test: debug
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	export PKG_CONFIG_PATH=$(CURDIR)/$(DBG)/pkgconfig; \
-	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -o $$tmp/smoke capi-tests/smoke.c $$(pkg-config --cflags --libs librunc); \
 	RUNC=$(DBG)/runc sh scripts/make-bundle.sh $$tmp/bundle sh -c 'exit 7' >/dev/null; \
-	LD_LIBRARY_PATH=$(CURDIR)/$(DBG) $$tmp/smoke $$tmp/state $$tmp/bundle
+	rootfs=$$tmp/bundle/rootfs; \
+	for t in lifecycle threads sideeffects; do \
+	  $(CC) $(CFLAGS_TEST) -D_GNU_SOURCE -o $$tmp/$$t capi-tests/$$t.c $$(pkg-config --cflags --libs librunc) -lpthread; done; \
+	echo "== lifecycle"; LD_LIBRARY_PATH=$(CURDIR)/$(DBG)/lib $$tmp/lifecycle $$tmp/state $$rootfs $$tmp/bundle; \
+	echo "== threads"; LD_LIBRARY_PATH=$(CURDIR)/$(DBG)/lib $$tmp/threads $$tmp/state $$rootfs; \
+	echo "== side effects"; LD_LIBRARY_PATH=$(CURDIR)/$(DBG)/lib $$tmp/sideeffects $$tmp/state $$rootfs; \
+	echo "== static"; $(CC) $(CFLAGS_TEST) -D_GNU_SOURCE -o $$tmp/lifecycle-static capi-tests/lifecycle.c $$(pkg-config --cflags librunc) \
+	  -Wl,-Bstatic -L$(CURDIR)/$(DBG)/lib -lrunc -Wl,-Bdynamic $$(pkg-config --static --libs-only-l librunc | sed 's/-lrunc//'); \
+	! ldd $$tmp/lifecycle-static | grep -q librunc; $$tmp/lifecycle-static $$tmp/state $$rootfs $$tmp/bundle; \
+	echo "== C++"; $(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -fsyntax-only -I include capi-tests/header.cc && echo "1 passed, 0 failed"; \
+	echo "== installed"; $(MAKE) --no-print-directory install-files BUILD=$(DBG) DESTDIR=$$tmp/dest PREFIX=/usr >/dev/null; \
+	PKG_CONFIG_PATH=$$tmp/dest/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$$tmp/dest \
+	  $(CC) $(CFLAGS_TEST) -D_GNU_SOURCE -o $$tmp/lifecycle-inst capi-tests/lifecycle.c \
+	  $$(PKG_CONFIG_PATH=$$tmp/dest/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$$tmp/dest pkg-config --cflags --libs librunc); \
+	LD_LIBRARY_PATH=$$tmp/dest/usr/lib $$tmp/lifecycle-inst $$tmp/state $$rootfs $$tmp/bundle; \
+	test -L $$tmp/dest/usr/lib/librunc.so && test -L $$tmp/dest/usr/lib/librunc.so.1; \
+	echo "== symbols"; objdump -T $(DBG)/lib/librunc.so.1 | awk '$$2 == "g" && $$4 == ".text" {print $$6, $$7}' | sort > $$tmp/syms; \
+	if grep -v '^LIBRUNC_1.0 ' $$tmp/syms | grep -q .; then echo "symbols outside LIBRUNC_1.0:"; grep -v '^LIBRUNC_1.0 ' $$tmp/syms; exit 1; fi; \
+	objdump -p $(DBG)/lib/librunc.so.1 | grep -q 'SONAME *librunc.so.1'; \
+	awk '{print $$2}' $$tmp/syms | diff -u capi-tests/symbols.txt - && echo "1 passed, 0 failed"; \
+	echo "== go (cgo)"; if command -v go >/dev/null; then \
+	  (cd capi-tests/go && GOFLAGS=-mod=mod GOPROXY=off go build -o $$tmp/gorunc .) && LD_LIBRARY_PATH=$(CURDIR)/$(DBG)/lib $$tmp/gorunc $$tmp/state $$rootfs; \
+	else echo "go not installed (apt-get install golang-go)"; exit 1; fi
 
 header:
 	RUNC_HEADER_OUT=$(CURDIR)/include/runc.h $(CARGO) build -p librunc

@@ -10,7 +10,9 @@ fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     build_init(&out, &root);
     generate_header(&out, &root);
-    // The ABI major version lives in the SONAME.
+    // The ABI major version lives in the SONAME. (The installed librunc.so.1
+    // is relinked by the Makefile from librunc.a with src/capi/version.map,
+    // since rustc's own export list would drop the version node.)
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librunc.so.1");
 }
 

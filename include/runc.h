@@ -11,66 +11,213 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-// Error codes returned by every `runc_*` call (0 is success).
+// Major version of the C ABI (the SONAME is librunc.so.<major>).
+#define RUNC_VERSION_MAJOR 0
+
+// Minor version: grows when functions are added.
+#define RUNC_VERSION_MINOR 1
+
+// Patch version.
+#define RUNC_VERSION_PATCH 0
+
+// `runc_create_opts.flags`: use move-mount + chroot instead of pivot_root.
+#define RUNC_CREATE_NO_PIVOT 1
+
+// `runc_create_opts.flags`: keep the caller's session keyring.
+#define RUNC_CREATE_NO_NEW_KEYRING 2
+
+// `flags` of both option structs: the stdin/stdout/stderr fds are set
+// (otherwise the process inherits the caller's 0, 1, 2).
+#define RUNC_STDIO_FDS 4
+
+// Error codes returned by every `runc_*` call that can fail (0 is success).
 typedef enum RuncError {
   RUNC_ERROR_OK = 0,
+  // A bad argument: NULL, invalid UTF-8, bad id, bad option.
   RUNC_ERROR_INVALID_ARGUMENT = -1,
+  // config.json / process / resources JSON unreadable or invalid.
   RUNC_ERROR_CONFIG = -2,
+  // No container with that id.
   RUNC_ERROR_NOT_FOUND = -3,
+  // A container with that id already exists.
   RUNC_ERROR_EXISTS = -4,
+  // The container is in the wrong state for the call.
   RUNC_ERROR_STATE = -5,
+  // A field or feature this build or host does not support.
   RUNC_ERROR_UNSUPPORTED = -6,
+  // A system call failed.
   RUNC_ERROR_SYSTEM = -7,
+  // The container process could not be set up or started.
   RUNC_ERROR_INIT = -8,
+  // A bug in librunc (a caught panic).
   RUNC_ERROR_INTERNAL = -9,
+  // `runc_wait` timed out; the process is still running.
+  RUNC_ERROR_TIMEOUT = -10,
 } RuncError;
 
-// An opaque runtime context: a state root directory.
-typedef struct RuncContext RuncContext;
+// An opaque context: a state root directory. Safe to share between threads.
+typedef struct runc_context runc_context;
+
+// Options of `runc_create`. Set `size` to `sizeof(runc_create_opts)`; fields
+// past `size` (from a newer header) read as zero.
+typedef struct runc_create_opts {
+  size_t size;
+  // The bundle directory (relative `root.path` is resolved against it).
+  const char *bundle;
+  // An in-memory config.json; NULL reads `bundle`/config.json.
+  const char *config_json;
+  // Where to write the init's pid (decimal, no newline), or NULL.
+  const char *pid_file;
+  // Unix socket that receives the pty master when the process has a terminal.
+  const char *console_socket;
+  int stdin_fd;
+  int stdout_fd;
+  int stderr_fd;
+  // The caller's fds 3..3+N are passed to the container.
+  unsigned int preserve_fds;
+  // `RUNC_CREATE_*` and `RUNC_STDIO_FDS` bits.
+  unsigned int flags;
+} runc_create_opts;
+
+// Options of `runc_exec`; `size` as for `runc_create_opts`.
+typedef struct runc_exec_opts {
+  size_t size;
+  const char *pid_file;
+  const char *console_socket;
+  int stdin_fd;
+  int stdout_fd;
+  int stderr_fd;
+  unsigned int preserve_fds;
+  // `RUNC_STDIO_FDS`.
+  unsigned int flags;
+} runc_exec_opts;
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// The library version, e.g. "0.1.0". The string is static; do not free it.
+// The library version ("0.1.0"). Static; do not free.
 const char *runc_version(void);
 
-// The message of the last failed call on this thread ("" if none).
-// Valid until the next librunc call on this thread; do not free it.
+// The message of the last failed call on this thread ("" if none). Valid
+// until the next librunc call on this thread; do not free.
 const char *runc_last_error(void);
 
 // Frees a string returned by librunc (NULL is ignored).
 //
 // # Safety
-// `s` must be NULL or a string returned by a librunc call, freed once.
+// `s` must be NULL or a string returned by librunc, freed once.
 void runc_free(char *s);
 
-// Creates a context whose containers live under `root` (NULL: /run/runc).
-// Returns 0 and stores the handle in `*out`, or an error code.
+// Creates a context for containers under `root` (NULL: /run/runc).
 //
 // # Safety
-// `root` must be NULL or a valid string; `out` a valid pointer.
-int runc_context_new(const char *root, struct RuncContext **out);
+// `root`: NULL or a valid string; `out`: a valid pointer.
+int runc_context_new(const char *root, struct runc_context **out);
 
-// Frees a context (NULL is ignored). Containers it created keep running.
+// Frees a context (NULL is ignored). Its containers keep running.
 //
 // # Safety
-// `ctx` must be NULL or a handle from runc_context_new, freed once.
-void runc_context_free(struct RuncContext *ctx);
+// `ctx`: NULL or a handle from `runc_context_new`, freed once, not in use.
+void runc_context_free(struct runc_context *ctx);
 
-// Writes the default config (as `runc spec`) to `*out`; free it with runc_free.
+// Creates container `id` and leaves it waiting for `runc_start`. Its init
+// becomes a child of the calling process, so `runc_wait` gets its status.
+// `*pid_out` (may be NULL) receives the init's pid.
 //
 // # Safety
-// `out` must be a valid pointer.
-int runc_spec_default(int rootless, char **out);
+// `ctx` live; `id` a valid string; `opts` a valid `runc_create_opts`.
+int runc_create(struct runc_context *ctx,
+                const char *id,
+                const struct runc_create_opts *opts,
+                int *pid_out);
 
-// Runs container `id` from the bundle directory `bundle` to completion with
-// the caller's stdio, then deletes it; stores the exit status in `*status`
-// (128+N when killed by signal N). The process must not use a terminal.
+// Starts a created container's process.
 //
 // # Safety
-// `ctx` must be a live context; strings valid; `status` a valid pointer.
-int runc_run(struct RuncContext *ctx, const char *id, const char *bundle, int *status);
+// `ctx` live; `id` a valid string.
+int runc_start(struct runc_context *ctx, const char *id);
+
+// Waits for the container's init: `timeout_ms` -1 blocks, 0 polls.
+// Returns 0 with `*status` = exit code (128+N when killed by signal N), or
+// -1 when the init was not created by this process (its status cannot be
+// known, only that it exited); RUNC_ERROR_TIMEOUT if it is still running.
+// Never reaps other children and never touches signals.
+//
+// # Safety
+// `ctx` live; `id` a valid string; `status` a valid pointer.
+int runc_wait(struct runc_context *ctx, const char *id, int timeout_ms, int *status);
+
+// Sends `signal` to the init, or with `all` != 0 to every process of the container.
+//
+// # Safety
+// `ctx` live; `id` a valid string.
+int runc_kill(struct runc_context *ctx, const char *id, int signal, int all);
+
+// Deletes a stopped (or created) container; `force` kills a running one first.
+//
+// # Safety
+// `ctx` live; `id` a valid string.
+int runc_delete(struct runc_context *ctx, const char *id, int force);
+
+// The OCI state JSON of a container (as `runc state`); free with `runc_free`.
+//
+// # Safety
+// `ctx` live; `id` a valid string; `json_out` a valid pointer.
+int runc_state(struct runc_context *ctx, const char *id, char **json_out);
+
+// Runs the OCI process object `process_json` in the container. The process
+// becomes a child of the caller; `*pid_out` (may be NULL) gets its pid.
+//
+// # Safety
+// `ctx` live; strings valid; `opts` NULL or a valid `runc_exec_opts`.
+int runc_exec(struct runc_context *ctx,
+              const char *id,
+              const char *process_json,
+              const struct runc_exec_opts *opts,
+              int *pid_out);
+
+// Freezes every process of the container.
+//
+// # Safety
+// `ctx` live; `id` a valid string.
+int runc_pause(struct runc_context *ctx, const char *id);
+
+// Thaws a paused container.
+//
+// # Safety
+// `ctx` live; `id` a valid string.
+int runc_resume(struct runc_context *ctx, const char *id);
+
+// Applies an OCI LinuxResources JSON to a running container (zeros = unchanged).
+//
+// # Safety
+// `ctx` live; strings valid.
+int runc_update(struct runc_context *ctx, const char *id, const char *resources_json);
+
+// Resource usage of the container (runc's stats JSON); free with `runc_free`.
+//
+// # Safety
+// `ctx` live; `id` a valid string; `json_out` a valid pointer.
+int runc_stats(struct runc_context *ctx, const char *id, char **json_out);
+
+// A JSON array of the states of all containers under the context's root.
+//
+// # Safety
+// `ctx` live; `json_out` a valid pointer.
+int runc_list(struct runc_context *ctx, char **json_out);
+
+// features.json (runtime-spec features.md) of this build; free with `runc_free`.
+//
+// # Safety
+// `json_out` a valid pointer.
+int runc_features(char **json_out);
+
+// The default config (as `runc spec`); free with `runc_free`.
+//
+// # Safety
+// `json_out` a valid pointer.
+int runc_spec_default(int rootless, char **json_out);
 
 #ifdef __cplusplus
 }  // extern "C"

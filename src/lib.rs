@@ -40,6 +40,13 @@ pub fn features() -> Vec<&'static str> {
 }
 
 impl Runtime {
+    /// Waits up to `timeout_ms` (-1 forever, 0 poll) for the container's init.
+    /// The exit status is known for inits this process created (they are its
+    /// children); for others only that they exited.
+    pub fn wait(&self, id: &str, timeout_ms: i32) -> Result<process::wait::Waited> {
+        process::wait::wait(self.state(id)?.pid, timeout_ms)
+    }
+
     /// `exec`; unless `detach`, waits in the foreground (signals forwarded,
     /// terminal relayed) and returns the process's exit status.
     pub fn exec_foreground(&self, id: &str, opts: &ExecOptions, detach: bool) -> Result<Option<i32>> {

@@ -38,6 +38,8 @@ pub struct Runtime {
 #[derive(Debug, Default, Clone)]
 pub struct CreateOptions {
     pub bundle: PathBuf,
+    /// An in-memory config (JSON) used instead of `bundle/config.json`.
+    pub config_json: Option<String>,
     pub pid_file: Option<PathBuf>,
     pub console_socket: Option<PathBuf>,
     /// Extra fds 3.. (after any socket-activation fds) passed to the container.
@@ -73,7 +75,10 @@ impl Runtime {
     /// Creates container `id` from a bundle and leaves it waiting for `start`.
     pub fn create(&self, id: &str, opts: &CreateOptions) -> Result<Created> {
         let dir = self.dir(id)?;
-        let bundle = spec::load_bundle(&opts.bundle)?;
+        let bundle = match &opts.config_json {
+            Some(text) => spec::bundle_from_json(text, &opts.bundle)?,
+            None => spec::load_bundle(&opts.bundle)?,
+        };
         let terminal = bundle.spec.process.as_ref().is_some_and(|p| p.terminal);
         check_console(terminal, opts.console_socket.is_some(), opts.keep_pty)?;
         let popts = plan::PlanOptions {

@@ -8,3 +8,4 @@ pub mod setup;
 pub mod signal;
 pub mod spawn;
 pub mod tty;
+pub mod wait;

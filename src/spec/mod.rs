@@ -42,10 +42,20 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle> {
     Ok(Bundle { dir, rootfs, spec, raw: value })
 }
 
-/// Parses a modern config from JSON text (the C API's in-memory config).
-pub fn parse_str(text: &str) -> Result<Spec> {
-    let v: Value = serde_json::from_str(text).map_err(|e| Error::config(format!("config.json: invalid JSON: {e}")))?;
-    parse(v)
+/// A bundle from an in-memory config (JSON text); `dir` is the bundle
+/// directory that a relative `root.path` is resolved against.
+pub fn bundle_from_json(text: &str, dir: &Path) -> Result<Bundle> {
+    let dir = std::path::absolute(dir).map_err(|e| Error::sys(format!("bundle {}", dir.display()), e))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::config(format!("config.json: invalid JSON: {e}")))?;
+    let spec = parse(value.clone())?;
+    let rootfs = validate::validate(&spec, &dir)?;
+    Ok(Bundle { dir, rootfs, spec, raw: value })
+}
+
+/// Parses an OCI process object from JSON text (the C API's `runc_exec`).
+pub fn parse_process(text: &str) -> Result<types::Process> {
+    let v: Value = serde_json::from_str(text).map_err(|e| Error::config(format!("process: invalid JSON: {e}")))?;
+    serde_path_to_error::deserialize::<_, types::Process>(v).map_err(|e| Error::config(format!("process: {}: {}", e.path(), e.inner())))
 }
 
 /// Reads an exec `process.json` (a plain OCI process object).

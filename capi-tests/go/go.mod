@@ -1,0 +1,3 @@
+module librunc.example/gorunc
+
+go 1.19
