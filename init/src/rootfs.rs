@@ -50,6 +50,13 @@ impl Root {
     /// Resolves `path`, creating missing directories (and the last component
     /// as a file when `file`) inside the rootfs.
     pub fn mkdir_all(&self, path: &str, file: bool) -> R<OwnedFd> {
+        self.mkdir_all_depth(path, file, 0)
+    }
+
+    fn mkdir_all_depth(&self, path: &str, file: bool, depth: u32) -> R<OwnedFd> {
+        if depth > 40 {
+            return Err(format!("create {path} in rootfs: too many levels of symbolic links"));
+        }
         match self.lookup(path) {
             Ok(fd) => return Ok(fd),
             Err(libc::ENOENT) => {}
@@ -63,7 +70,8 @@ impl Root {
         if name.is_empty() || name == ".." || name == "." {
             return Err(format!("create {path} in rootfs: invalid path"));
         }
-        let dir = self.mkdir_all(if parent.is_empty() { "/" } else { parent }, false)?;
+        let parent = if parent.is_empty() { "/" } else { parent };
+        let dir = self.mkdir_all_depth(parent, false, depth + 1)?;
         let n = cstr(name)?;
         // SAFETY: dir is an O_PATH directory fd and n a valid C string; O_NOFOLLOW|O_EXCL
         // never follow a symlink planted at the last component.
@@ -81,8 +89,30 @@ impl Root {
         if r < 0 && errno() != libc::EEXIST {
             return Err(format!("create {path} in rootfs: {}", sys::errno_text(errno())));
         }
-        self.lookup(path).map_err(|e| format!("resolve {path} in rootfs: {}", sys::errno_text(e)))
+        match self.lookup(path) {
+            // A dangling symlink: create its target, taken as a path inside the rootfs.
+            Err(libc::ENOENT) => {
+                let target = read_link_at(dir.as_raw_fd(), name).ok_or_else(|| format!("resolve {path} in rootfs: no such file or directory"))?;
+                let inside = if target.starts_with('/') { target } else { format!("{parent}/{target}") };
+                self.mkdir_all_depth(&inside, file, depth + 1)?;
+                self.lookup(path).map_err(|e| format!("resolve {path} in rootfs: {}", sys::errno_text(e)))
+            }
+            r => r.map_err(|e| format!("resolve {path} in rootfs: {}", sys::errno_text(e))),
+        }
     }
+}
+
+/// The target of symlink `name` in directory `dir`, if it is one.
+fn read_link_at(dir: RawFd, name: &str) -> Option<String> {
+    let n = cstr(name).ok()?;
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: readlinkat into our buffer of the given length.
+    let len = unsafe { libc::readlinkat(dir, n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if len <= 0 {
+        return None;
+    }
+    buf.truncate(len as usize);
+    String::from_utf8(buf).ok()
 }
 
 /// Makes "/" private/slave as asked and turns the rootfs into a mount point.

@@ -201,8 +201,31 @@ fn validate_mount(i: usize, m: &Mount) -> Result<()> {
     } else if m.kind.as_deref().unwrap_or("").is_empty() {
         return Err(bad(format!("{field}.type"), "missing (needed for a non-bind mount)"));
     }
+    check_proc_mount(&field, m, bind)?;
     if !m.uid_mappings.is_empty() || !m.gid_mappings.is_empty() {
         return Err(unsupported(&format!("{field}.uidMappings")));
+    }
+    Ok(())
+}
+
+/// Files under /proc that may be bind-mounted over (lxcfs and the like); any
+/// other mount on or under /proc could redirect the runtime's own procfs
+/// writes (CVE-2019-16884, CVE-2023-27561) and is refused.
+const PROC_BIND_OK: [&str; 10] = [
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+];
+
+fn check_proc_mount(field: &str, m: &Mount, bind: bool) -> Result<()> {
+    // "//proc/./" is /proc too.
+    let dest = format!("/{}", m.destination.split('/').filter(|c| !c.is_empty() && *c != ".").collect::<Vec<_>>().join("/"));
+    let dest = dest.as_str();
+    if dest == "/proc" {
+        if m.kind.as_deref() != Some("proc") || bind {
+            return Err(bad(format!("{field}.type"), "only a proc filesystem may be mounted on /proc"));
+        }
+    } else if dest.starts_with("/proc/") && !(bind && PROC_BIND_OK.contains(&dest)) {
+        return Err(bad(format!("{field}.destination"), format!("{dest:?} is under /proc; mounts there are refused")));
     }
     Ok(())
 }
