@@ -21,7 +21,7 @@ DBG        := target/debug
 TESTFILTER := $(patsubst -run=%,%,$(TESTFLAGS))
 APT_PKGS   := libseccomp-dev busybox-static pkg-config gcc g++ util-linux golang-go
 
-.PHONY: all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
+.PHONY: bench all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
 
 all: build
 
@@ -142,6 +142,10 @@ demo: build
 	@echo "== runc start in target/demo (2015 config.json + runtime.json; 'exit' leaves) =="
 	@cd target/demo && if [ -t 0 ]; then ../../$(REL)/runc --root $(CURDIR)/target/demo-state start; \
 	else printf 'echo hello from librunc\nps\nexit\n' | ../../$(REL)/runc --root $(CURDIR)/target/demo-state start; fi
+
+# Side-by-side timings against Debian's runc and crun (hyperfine); not a test.
+bench: build
+	bash bench/run.sh
 
 clean:
 	$(CARGO) clean

@@ -189,32 +189,33 @@ fn refused_limit_names_the_field_and_leaves_nothing() {
 
 #[test]
 fn oom_kill_is_reported_by_events() {
-    let mut b = Bundle::new("touch /ready/go; tail /dev/zero; sleep 30");
+    // The hog starts only once `events` has printed its first stats line
+    // (it has read its OOM baseline by then).
+    let mut b = Bundle::new("while [ ! -e /ready/go ]; do sleep 0.05; done; tail /dev/zero; sleep 30");
     let ready = b.ready_dir();
     b.config["linux"]["resources"] = json!({"memory": {"limit": 33554432, "swap": 33554432}});
-    if v2() {
-        b.config["linux"]["resources"]["memory"]["swap"] = json!(33554432);
-    }
     let id = create_started(&b, "oom");
     let mut ev = b.runc(&["events", "--interval", "1s", &id]).stdout(Stdio::piped()).spawn().unwrap();
-    assert!(wait_for(&ready.join("go")));
-    let mut out = String::new();
     let mut r = std::io::BufReader::new(ev.stdout.take().unwrap());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut r, &mut first).unwrap();
+    assert!(first.contains("\"type\":\"stats\""), "{first}");
+    std::fs::write(ready.join("go"), "").unwrap();
+    let mut saw_oom = false;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::time::Instant::now() < deadline {
         let mut line = String::new();
         if std::io::BufRead::read_line(&mut r, &mut line).unwrap_or(0) == 0 {
             break;
         }
-        out += &line;
-        if line.contains("\"oom\"") {
+        if line.trim() == format!("{{\"id\":\"{id}\",\"type\":\"oom\"}}") {
+            saw_oom = true;
             break;
         }
     }
     let _ = ev.kill();
     let _ = ev.wait();
-    assert!(out.contains(&format!("{{\"id\":\"{id}\",\"type\":\"oom\"}}")), "{out}");
-    assert!(out.contains("\"type\":\"stats\""), "{out}");
+    assert!(saw_oom, "no oom event within 60 s");
 }
 
 #[test]
@@ -237,4 +238,17 @@ fn delete_force_removes_cgroup_with_processes_inside() {
     runc_ok(&b, &["delete", "--force", &id]);
     let left = std::process::Command::new("find").args(["/sys/fs/cgroup", "-maxdepth", "5", "-name", &id]).output().unwrap();
     assert!(left.stdout.is_empty(), "cgroup left: {}", String::from_utf8_lossy(&left.stdout));
+}
+
+#[test]
+fn check_before_update_refuses_a_limit_below_usage() {
+    let b = Bundle::new("sleep 100");
+    let id = create_started(&b, "cbu");
+    let mut c = b.runc(&["update", "--resources", "-", &id]);
+    let mut child = c.stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(br#"{"memory":{"limit":4096,"checkBeforeUpdate":true}}"#).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("below the current usage"), "{}", String::from_utf8_lossy(&out.stderr));
 }

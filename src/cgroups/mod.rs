@@ -208,6 +208,16 @@ impl Cgroup {
     }
 }
 
+/// `memory.checkBeforeUpdate`: refuse a limit below what is in use now.
+fn check_usage(limit: i64, usage: Option<u64>) -> Result<()> {
+    match usage {
+        Some(u) if limit >= 0 && (limit as u64) < u => {
+            Err(Error::new(ErrorKind::State, format!("linux.resources.memory.limit: {limit} is below the current usage {u} (checkBeforeUpdate)")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The directory name of a v1 hierarchy under /sys/fs/cgroup ("name=systemd" -> "systemd").
 fn mount_name(key: &str) -> String {
     key.strip_prefix("name=").unwrap_or(key).to_string()

@@ -83,12 +83,21 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
 
 fn memory(cg: &Cgroup, r: &Resources) -> Result<()> {
     let Some(m) = &r.memory else { return Ok(()) };
-    let any = nz(m.limit).or(nz(m.reservation)).or(nz(m.swap)).or(nz(m.kernel_tcp)).or(nz(m.kernel)).is_some() || m.swappiness.is_some() || m.disable_oom_killer == Some(true);
+    let any = nz(m.limit).or(nz(m.reservation)).or(nz(m.swap)).or(nz(m.kernel_tcp)).or(nz(m.kernel)).is_some()
+        || m.swappiness.is_some()
+        || m.disable_oom_killer == Some(true)
+        || m.use_hierarchy.is_some();
     if !any {
         return Ok(());
     }
     let d = need(cg, "memory", "memory")?;
     let (limit, swap) = (nz(m.limit), nz(m.swap));
+    if let (Some(true), Some(l)) = (m.check_before_update, limit) {
+        super::check_usage(l, fs::read_u64(&d.join("memory.usage_in_bytes")))?;
+    }
+    if let Some(h) = m.use_hierarchy {
+        w(d, "memory.use_hierarchy", h as u8, "memory.useHierarchy")?;
+    }
     // memsw must stay >= limit: order the two writes so neither is refused.
     let swap_first = matches!((limit, swap), (Some(l), Some(s)) if s == -1 || (l != -1 && fs::read_u64(&d.join("memory.limit_in_bytes")).is_some_and(|cur| l as u64 > cur)));
     if swap_first {

@@ -65,6 +65,12 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
         if m.disable_oom_killer == Some(true) {
             return Err(Error::unsupported("linux.resources.memory.disableOOMKiller: not available on cgroup v2"));
         }
+        if m.use_hierarchy == Some(false) {
+            return Err(Error::unsupported("linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical"));
+        }
+        if let (Some(true), Some(l)) = (m.check_before_update, nz(m.limit)) {
+            super::check_usage(l, fs::read_u64(&d.join("memory.current")))?;
+        }
         if let Some(v) = nz(m.limit) {
             w(d, "memory.max", max(v), "memory.limit")?;
         }
