@@ -50,17 +50,19 @@ impl Runtime {
     /// `exec`; unless `detach`, waits in the foreground (signals forwarded,
     /// terminal relayed) and returns the process's exit status.
     pub fn exec_foreground(&self, id: &str, opts: &ExecOptions, detach: bool) -> Result<Option<i32>> {
+        let signals = process::foreground::Signals::block()?;
         let p = self.exec(id, &ExecOptions { keep_pty: !detach, ..opts.clone() })?;
         if detach {
             return Ok(None);
         }
-        process::foreground::wait(p.pid, p.pty).map(Some)
+        process::foreground::wait(p.pid, p.pty, &signals).map(Some)
     }
 
     /// create + start + wait in the foreground (signals forwarded, terminal
     /// relayed), then delete; returns the exit status. With `detach`, returns
     /// None right after start.
     pub fn run(&self, id: &str, opts: &CreateOptions, detach: bool) -> Result<Option<i32>> {
+        let signals = process::foreground::Signals::block()?;
         let created = self.create(id, &CreateOptions { keep_pty: !detach, ..opts.clone() })?;
         if let Err(e) = self.start(id) {
             let _ = self.delete(id, true);
@@ -69,7 +71,7 @@ impl Runtime {
         if detach {
             return Ok(None);
         }
-        let status = process::foreground::wait(created.pid, created.pty);
+        let status = process::foreground::wait(created.pid, created.pty, &signals);
         let _ = self.delete(id, true);
         status.map(Some)
     }

@@ -15,27 +15,35 @@ pub fn compile(s: &Seccomp) -> Result<Option<Compiled>, String> {
     use libseccomp::*;
     use std::io::{Read, Seek};
     use std::str::FromStr;
-    let default = action(&s.default_action, s.default_errno_ret, "defaultAction")?;
-    if default == ScmpAction::Allow && s.syscalls.is_empty() {
-        return Ok(None);
-    }
+    let default = action(&s.default_action, s.default_errno_ret, "linux.seccomp.defaultAction")?;
     if default == ScmpAction::Notify {
         return Err("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action".into());
     }
+    let archs = s
+        .architectures
+        .iter()
+        .enumerate()
+        .map(|(i, a)| ScmpArch::from_str(a).map_err(|_| format!("linux.seccomp.architectures[{i}]: unknown architecture {a:?}")))
+        .collect::<Result<Vec<_>, String>>()?;
+    // The init installs the exported program itself, so the flags go to seccomp(2).
+    let mut flags = 0u32;
+    for (i, f) in s.flags.iter().enumerate() {
+        flags |= match f.as_str() {
+            "SECCOMP_FILTER_FLAG_TSYNC" => 1,
+            "SECCOMP_FILTER_FLAG_LOG" => 2,
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => 4,
+            _ => return Err(format!("linux.seccomp.flags[{i}]: flag {f:?} is not supported")),
+        };
+    }
+    if default == ScmpAction::Allow && s.syscalls.is_empty() {
+        return Ok(None);
+    }
     let mut ctx = ScmpFilterContext::new(default).map_err(|e| format!("linux.seccomp: {e}"))?;
     // Native arch is in the filter by default; the rest come from the profile.
-    for (i, a) in s.architectures.iter().enumerate() {
-        let arch = ScmpArch::from_str(a).map_err(|_| format!("linux.seccomp.architectures[{i}]: unknown architecture {a:?}"))?;
+    for (i, arch) in archs.into_iter().enumerate() {
         ctx.add_arch(arch).map_err(|e| format!("linux.seccomp.architectures[{i}]: {e}"))?;
     }
-    for (i, f) in s.flags.iter().enumerate() {
-        match f.as_str() {
-            "SECCOMP_FILTER_FLAG_LOG" => ctx.set_ctl_log(true).map(drop),
-            "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => ctx.set_ctl_ssb(true).map(drop),
-            _ => return Err(format!("linux.seccomp.flags[{i}]: flag {f:?} is not supported")),
-        }
-        .map_err(|e| format!("linux.seccomp.flags[{i}]: {e}"))?;
-    }
+    let mut max_nr = 0i32;
     for (i, sc) in s.syscalls.iter().enumerate() {
         let field = format!("linux.seccomp.syscalls[{i}]");
         let act = action(&sc.action, sc.errno_ret, &format!("{field}.action"))?;
@@ -57,6 +65,7 @@ pub fn compile(s: &Seccomp) -> Result<Option<Compiled>, String> {
         for name in &sc.names {
             // Like runc: a name this libseccomp does not know is skipped.
             let Ok(nr) = ScmpSyscall::from_name(name) else { continue };
+            max_nr = max_nr.max(i32::from(nr));
             ctx.add_rule_conditional(act, nr, &conds).map_err(|e| format!("{field}: syscall {name}: {e}"))?;
         }
     }
@@ -64,7 +73,45 @@ pub fn compile(s: &Seccomp) -> Result<Option<Compiled>, String> {
     ctx.export_bpf(&f).map_err(|e| format!("linux.seccomp: export: {e}"))?;
     let mut bpf = Vec::new();
     f.rewind().and_then(|_| f.read_to_end(&mut bpf)).map_err(|e| format!("linux.seccomp: read filter: {e}"))?;
-    Ok(Some(Compiled { bpf, flags: 0 }))
+    if default != ScmpAction::Allow && max_nr > 0 {
+        bpf = [enosys_stub(max_nr as u32), bpf].concat();
+    }
+    Ok(Some(Compiled { bpf, flags }))
+}
+
+/// A prefix for the filter: on the native arch, syscalls numbered above every
+/// syscall the profile names are newer than the profile, and get ENOSYS
+/// (so programs fall back) instead of the default action (as runc does).
+#[cfg(feature = "seccomp")]
+fn enosys_stub(max_nr: u32) -> Vec<u8> {
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const X32_BIT: u32 = 0x4000_0000;
+    let ins = |code: u16, jt: u8, jf: u8, k: u32| -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b[0..2].copy_from_slice(&code.to_ne_bytes());
+        b[2] = jt;
+        b[3] = jf;
+        b[4..8].copy_from_slice(&k.to_ne_bytes());
+        b
+    };
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const JGE_K: u16 = 0x35;
+    const JGT_K: u16 = 0x25;
+    const RET_K: u16 = 0x06;
+    const RET_ERRNO: u32 = 0x0005_0000;
+    if !cfg!(target_arch = "x86_64") {
+        return Vec::new();
+    }
+    [
+        ins(LD_W_ABS, 0, 0, 4),                // A = arch
+        ins(JEQ_K, 0, 4, AUDIT_ARCH_X86_64),   // other arch: to the real filter
+        ins(LD_W_ABS, 0, 0, 0),                // A = nr
+        ins(JGE_K, 2, 0, X32_BIT),             // x32 syscalls: to the real filter
+        ins(JGT_K, 0, 1, max_nr),              // newer than the profile?
+        ins(RET_K, 0, 0, RET_ERRNO | libc::ENOSYS as u32),
+    ]
+    .concat()
 }
 
 #[cfg(feature = "seccomp")]

@@ -16,24 +16,39 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 /// Signals that stay with us: synchronous faults and SIGPIPE from our own writes.
 const KEEP: [Signal; 7] = [Signal::SIGSEGV, Signal::SIGBUS, Signal::SIGFPE, Signal::SIGILL, Signal::SIGTRAP, Signal::SIGSYS, Signal::SIGPIPE];
 
-/// Forwards signals and relays `pty` (if any) until `pid` exits; returns its status.
-pub fn wait(pid: i32, pty: Option<OwnedFd>) -> Result<i32> {
-    let mut mask = SigSet::all();
-    for s in KEEP {
-        mask.remove(s);
-    }
-    let mut old = SigSet::empty();
-    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old)).map_err(|e| Error::sys("block signals", e))?;
-    let r = (|| {
-        let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC).map_err(|e| Error::sys("signalfd", e))?;
-        let _raw = pty.as_ref().map(|_| tty::RawMode::enter(0));
-        if let Some(m) = &pty {
-            tty::copy_size(0, m.as_raw_fd());
+/// The signals to forward, blocked from before the container starts (so
+/// none is lost, or kills us, before we listen) until the guard drops.
+pub struct Signals {
+    mask: SigSet,
+    old: SigSet,
+}
+
+impl Signals {
+    pub fn block() -> Result<Signals> {
+        let mut mask = SigSet::all();
+        for s in KEEP {
+            mask.remove(s);
         }
-        Loop { pid, sfd, pty, stdin_open: true }.run()
-    })();
-    let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-    r
+        let mut old = SigSet::empty();
+        nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old)).map_err(|e| Error::sys("block signals", e))?;
+        Ok(Signals { mask, old })
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.old), None);
+    }
+}
+
+/// Forwards signals and relays `pty` (if any) until `pid` exits; returns its status.
+pub fn wait(pid: i32, pty: Option<OwnedFd>, signals: &Signals) -> Result<i32> {
+    let sfd = SignalFd::with_flags(&signals.mask, SfdFlags::SFD_CLOEXEC).map_err(|e| Error::sys("signalfd", e))?;
+    let _raw = pty.as_ref().map(|_| tty::RawMode::enter(0));
+    if let Some(m) = &pty {
+        tty::copy_size(0, m.as_raw_fd());
+    }
+    Loop { pid, sfd, pty, stdin_open: true }.run()
 }
 
 struct Loop {
