@@ -56,8 +56,10 @@ pub fn send(sock: RawFd, tag: u8, data: &[u8], fds: &[RawFd]) -> io::Result<()> 
 
 /// Receives one message; `Ok(None)` means the peer closed the socket.
 pub fn recv(sock: RawFd) -> io::Result<Option<Msg>> {
-    let mut buf = vec![0u8; MAX_MSG];
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // Uninitialised capacity: a large allocation is mmap'ed and only the
+    // pages the message fills are touched (no 1 MiB memset per message).
+    let mut buf: Vec<u8> = Vec::with_capacity(MAX_MSG);
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: MAX_MSG };
     let mut cmsg_buf = [0u64; 16];
     // SAFETY: as in send(): plain data whose pointers outlive the call.
     let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -83,7 +85,8 @@ pub fn recv(sock: RawFd) -> io::Result<Option<Msg>> {
     if mh.msg_flags & libc::MSG_TRUNC != 0 {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "sync message too large"));
     }
-    buf.truncate(n);
+    // SAFETY: recvmsg initialised the first n bytes (n <= MAX_MSG).
+    unsafe { buf.set_len(n) };
     let tag = buf.remove(0);
     Ok(Some(Msg { tag, data: buf, fds }))
 }

@@ -103,7 +103,9 @@ pub fn exec(p: &ProcessPlan, exe: &CString) -> R<()> {
     // Everything past the preserved fds closes on exec.
     // SAFETY: close_range with the CLOEXEC flag only marks descriptors.
     unsafe { libc::syscall(libc::SYS_close_range, 3 + p.preserve_fds, u32::MAX, 4u32) };
-    sys::reset_signals();
+    // exec resets handled signals; SIGPIPE is the one we ignore ourselves.
+    // SAFETY: restoring the default action is always valid.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let mut av: Vec<*const libc::c_char> = argv.iter().map(|c| c.as_ptr()).collect();
     av.push(std::ptr::null());
     let mut ev: Vec<*const libc::c_char> = env.iter().map(|c| c.as_ptr()).collect();

@@ -198,11 +198,13 @@ impl Cgroup {
 
     /// Where each hierarchy's dir is, for the container's /sys/fs/cgroup view.
     pub fn view(&self) -> Vec<runc_init::CgroupBind> {
+        let links = symlinks();
         self.dirs
             .iter()
             .map(|(k, d)| {
                 let name = if self.v2 { String::new() } else if k.is_empty() { "unified".into() } else { mount_name(k) };
-                runc_init::CgroupBind { host_dir: d.to_string_lossy().into_owned(), links: links_to(&name), name }
+                let to_us = links.iter().filter(|(_, t)| *t == name).map(|(l, _)| l.clone()).collect();
+                runc_init::CgroupBind { host_dir: d.to_string_lossy().into_owned(), links: to_us, name }
             })
             .collect()
     }
@@ -223,12 +225,11 @@ fn mount_name(key: &str) -> String {
     key.strip_prefix("name=").unwrap_or(key).to_string()
 }
 
-/// Symlinks in /sys/fs/cgroup that point at a co-mounted hierarchy ("cpu" -> "cpu,cpuacct").
-fn links_to(name: &str) -> Vec<String> {
+/// Symlinks in /sys/fs/cgroup to co-mounted hierarchies: ("cpu", "cpu,cpuacct").
+fn symlinks() -> Vec<(String, String)> {
     let Ok(dir) = std::fs::read_dir("/sys/fs/cgroup") else { return Vec::new() };
     dir.flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
-        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy() == name))
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter_map(|e| Some((e.file_name().to_string_lossy().into_owned(), std::fs::read_link(e.path()).ok()?.to_string_lossy().into_owned())))
         .collect()
 }
