@@ -252,3 +252,30 @@ fn check_before_update_refuses_a_limit_below_usage() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("below the current usage"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn block_io_throttles_are_written() {
+    // The first real block device of the host; none in some VMs.
+    let Some(dev) = std::fs::read_dir("/sys/block").unwrap().flatten().map(|e| e.path()).find(|p| {
+        let n = p.file_name().unwrap().to_string_lossy().to_string();
+        !n.starts_with("loop") && !n.starts_with("ram") && p.join("dev").exists()
+    }) else { return };
+    let mm = std::fs::read_to_string(dev.join("dev")).unwrap().trim().to_string();
+    let (major, minor) = mm.split_once(':').unwrap();
+    let mut b = Bundle::new("sleep 100");
+    b.config["linux"]["resources"] = json!({"blockIO": {
+        "throttleReadBpsDevice": [{"major": major.parse::<i64>().unwrap(), "minor": minor.parse::<i64>().unwrap(), "rate": 1048576}],
+        "throttleWriteIOPSDevice": [{"major": major.parse::<i64>().unwrap(), "minor": minor.parse::<i64>().unwrap(), "rate": 100}]
+    }});
+    let id = create_started(&b, "blkio");
+    let out = if v2() {
+        exec(&b, &id, "cat /sys/fs/cgroup/io.max")
+    } else {
+        exec(&b, &id, "cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device")
+    };
+    if v2() {
+        assert!(out.contains(&format!("{mm} rbps=1048576")) && out.contains("wiops=100"), "{out}");
+    } else {
+        assert_eq!(out, format!("{mm} 1048576\n{mm} 100\n"));
+    }
+}

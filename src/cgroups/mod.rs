@@ -38,7 +38,7 @@ struct Hierarchy {
 fn hierarchies() -> Result<(bool, Vec<Hierarchy>)> {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| Error::sys("read /proc/self/mountinfo", e))?;
     let own = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| Error::sys("read /proc/self/cgroup", e))?;
-    let own: BTreeMap<&str, &str> = own.lines().filter_map(|l| l.splitn(3, ':').nth(1).zip(l.splitn(3, ':').nth(2))).collect();
+    let own: BTreeMap<&str, &str> = own.lines().filter_map(|l| l.split(':').nth(1).zip(l.splitn(3, ':').nth(2))).collect();
     let mut out = Vec::new();
     let mut v2 = false;
     for line in mountinfo.lines() {

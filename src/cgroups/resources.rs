@@ -2,25 +2,26 @@
 //! Zero, empty and absent values mean "leave unchanged" (Docker's update
 //! sends zeros), so every field is optional and zeros are dropped on read.
 
+use crate::spec::types::null_as_default;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Deserialize, Serialize, Debug, Clone, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Resources {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub devices: Vec<DeviceRule>,
     pub memory: Option<Memory>,
     pub cpu: Option<Cpu>,
     pub pids: Option<Pids>,
     #[serde(rename = "blockIO")]
     pub block_io: Option<BlockIo>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub hugepage_limits: Vec<Hugepage>,
     pub network: Option<Network>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub rdma: BTreeMap<String, Rdma>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub unified: BTreeMap<String, String>,
 }
 
@@ -74,15 +75,15 @@ pub struct Pids {
 pub struct BlockIo {
     pub weight: Option<u16>,
     pub leaf_weight: Option<u16>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub weight_device: Vec<WeightDevice>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub throttle_read_bps_device: Vec<ThrottleDevice>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub throttle_write_bps_device: Vec<ThrottleDevice>,
-    #[serde(default, deserialize_with = "nullable", rename = "throttleReadIOPSDevice")]
+    #[serde(default, deserialize_with = "null_as_default", rename = "throttleReadIOPSDevice")]
     pub throttle_read_iops_device: Vec<ThrottleDevice>,
-    #[serde(default, deserialize_with = "nullable", rename = "throttleWriteIOPSDevice")]
+    #[serde(default, deserialize_with = "null_as_default", rename = "throttleWriteIOPSDevice")]
     pub throttle_write_iops_device: Vec<ThrottleDevice>,
 }
 
@@ -114,7 +115,7 @@ pub struct Hugepage {
 pub struct Network {
     #[serde(rename = "classID")]
     pub class_id: Option<u32>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub priorities: Vec<NetPriority>,
 }
 
@@ -131,17 +132,21 @@ pub struct Rdma {
     pub hca_objects: Option<u32>,
 }
 
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
 /// Zero means "unset" for these numbers, as runc and Docker treat them.
 pub fn nz<T: Copy + Default + PartialEq>(v: Option<T>) -> Option<T> {
     v.filter(|x| *x != T::default())
+}
+
+impl BlockIo {
+    /// The four throttle lists with their field names and cgroup v2 io.max keys.
+    pub fn throttles(&self) -> [(&[ThrottleDevice], &'static str, &'static str); 4] {
+        [
+            (&self.throttle_read_bps_device, "throttleReadBpsDevice", "rbps"),
+            (&self.throttle_write_bps_device, "throttleWriteBpsDevice", "wbps"),
+            (&self.throttle_read_iops_device, "throttleReadIOPSDevice", "riops"),
+            (&self.throttle_write_iops_device, "throttleWriteIOPSDevice", "wiops"),
+        ]
+    }
 }
 
 impl Resources {

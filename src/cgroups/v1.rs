@@ -187,15 +187,11 @@ fn blkio(cg: &Cgroup, r: &Resources) -> Result<()> {
             w(dir()?, "blkio.leaf_weight_device", format!("{}:{} {v}", wd.major, wd.minor), "blockIO.weightDevice")?;
         }
     }
-    let lists = [
-        (&b.throttle_read_bps_device, "blkio.throttle.read_bps_device", "throttleReadBpsDevice"),
-        (&b.throttle_write_bps_device, "blkio.throttle.write_bps_device", "throttleWriteBpsDevice"),
-        (&b.throttle_read_iops_device, "blkio.throttle.read_iops_device", "throttleReadIOPSDevice"),
-        (&b.throttle_write_iops_device, "blkio.throttle.write_iops_device", "throttleWriteIOPSDevice"),
-    ];
-    for (list, file, field) in lists {
+    for (list, field, key) in b.throttles() {
+        // rbps -> read_bps_device, wiops -> write_iops_device
+        let file = format!("blkio.throttle.{}_{}_device", if key.starts_with('r') { "read" } else { "write" }, &key[1..]);
         for t in list {
-            w(dir()?, file, format!("{}:{} {}", t.major, t.minor, t.rate), &format!("blockIO.{field}"))?;
+            w(dir()?, &file, format!("{}:{} {}", t.major, t.minor, t.rate), &format!("blockIO.{field}"))?;
         }
     }
     Ok(())

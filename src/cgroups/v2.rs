@@ -172,13 +172,7 @@ fn io(d: &Path, r: &Resources) -> Result<()> {
             w(d, "io.weight", format!("{}:{} {}", wd.major, wd.minor, conv(v)), "blockIO.weightDevice")?;
         }
     }
-    let lists = [
-        (&b.throttle_read_bps_device, "rbps", "throttleReadBpsDevice"),
-        (&b.throttle_write_bps_device, "wbps", "throttleWriteBpsDevice"),
-        (&b.throttle_read_iops_device, "riops", "throttleReadIOPSDevice"),
-        (&b.throttle_write_iops_device, "wiops", "throttleWriteIOPSDevice"),
-    ];
-    for (list, key, field) in lists {
+    for (list, field, key) in b.throttles() {
         for t in list {
             w(d, "io.max", format!("{}:{} {key}={}", t.major, t.minor, t.rate), &format!("blockIO.{field}"))?;
         }

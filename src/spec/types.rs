@@ -261,7 +261,7 @@ pub struct Personality {
 }
 
 /// JSON `null` where a list or map is expected means "empty", as Go's encoding/json reads it.
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de> + Default,

@@ -240,7 +240,7 @@ fn validate_linux(l: &Linux, ns: &HashSet<String>) -> Result<()> {
             return Err(bad(format!("{field}.path"), format!("{:?} is not a path under /dev", d.path)));
         }
     }
-    for (k, _) in &l.sysctl {
+    for k in l.sysctl.keys() {
         match sysctl::namespace_of(k) {
             Some(n) if ns.contains(n) => {}
             Some(n) => return Err(bad(format!("linux.sysctl.{k}"), format!("needs a private {n} namespace"))),
