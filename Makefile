@@ -21,7 +21,7 @@ DBG        := target/debug
 TESTFILTER := $(patsubst -run=%,%,$(TESTFLAGS))
 APT_PKGS   := libseccomp-dev busybox-static pkg-config gcc g++ util-linux golang-go
 
-.PHONY: bench all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
+.PHONY: test-e2e bench all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
 
 all: build
 
@@ -142,6 +142,11 @@ demo: build
 	@echo "== runc start in target/demo (2015 config.json + runtime.json; 'exit' leaves) =="
 	@cd target/demo && if [ -t 0 ]; then ../../$(REL)/runc --root $(CURDIR)/target/demo-state start; \
 	else printf 'echo hello from librunc\nps\nexit\n' | ../../$(REL)/runc --root $(CURDIR)/target/demo-state start; fi
+
+# Real engines through our runtime (podman + conmon so far); RUNTIMES adds
+# others side by side, e.g. make test-e2e RUNTIMES=/usr/sbin/runc
+test-e2e: debug
+	bash tests/e2e/podman.sh $(DBG)/runc $(RUNTIMES)
 
 # Side-by-side timings against Debian's runc and crun (hyperfine); not a test.
 bench: build

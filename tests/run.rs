@@ -313,3 +313,12 @@ fn stray_fds_do_not_reach_the_container() {
     // 0, 1, 2 and the fd ls itself opens.
     assert_eq!(String::from_utf8_lossy(&out.stdout), "4\n", "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn tmpfs_copy_up_keeps_the_image_contents() {
+    let mut b = Bundle::new("grep -c root /etc/passwd; ls -l /etc/link | grep -c -- '-> passwd'; echo new > /etc/x && echo writable; grep ' /etc ' /proc/mounts | cut -d' ' -f3");
+    std::os::unix::fs::symlink("passwd", b.dir.join("rootfs/etc/link")).unwrap();
+    b.add_mount(json!({"destination": "/etc", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "mode=755"]}));
+    assert_eq!(b.run_ok(), "1\n1\nwritable\ntmpfs\n");
+    assert!(!b.dir.join("rootfs/etc/x").exists(), "wrote through to the image");
+}

@@ -121,6 +121,8 @@ wire::wire_struct! {
         pub bind_remount: bool,
         /// Mount a cgroup view (v1: tmpfs + per-hierarchy binds; v2: bind).
         pub cgroup: Vec<CgroupBind>,
+        /// Copy what the image has at `dest` into the new (tmpfs) mount.
+        pub copy_up: bool,
     }
 }
 

@@ -7,6 +7,7 @@
 //! (rootfs, devices, pty, hooks), reports "created" and waits for a start
 //! request, or, for `exec`, enters the running container and execs at once.
 
+mod copyup;
 mod hooks;
 mod ns;
 mod process;

@@ -102,6 +102,16 @@ impl Root {
     }
 }
 
+/// A real (not O_PATH) directory fd for `name` under `dir`, never following a symlink.
+fn open_dir_at(dir: RawFd, name: &str) -> R<OwnedFd> {
+    let n = cstr(name)?;
+    // SAFETY: openat with a valid C string; O_NOFOLLOW|O_DIRECTORY refuse symlinks and files.
+    let fd = unsafe { libc::openat(dir, n.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
+    check(fd as i64, || format!("open directory {name}"))?;
+    // SAFETY: a new fd we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// The target of symlink `name` in directory `dir`, if it is one.
 fn read_link_at(dir: RawFd, name: &str) -> Option<String> {
     let n = cstr(name).ok()?;
@@ -182,7 +192,14 @@ pub fn mount_one(root: &Root, m: &MountOp) -> R<()> {
     } else {
         let what = format!("{} on {} (type {})", m.source, m.dest, m.fstype);
         let src = if m.source.is_empty() { &m.fstype } else { &m.source };
+        // The image's directory, still reachable through this fd once covered.
+        let below = if m.copy_up { Some(open_dir_at(target.as_raw_fd(), ".")?) } else { None };
         sys::mount(Some(src), &fd_path(target.as_raw_fd()), Some(&m.fstype), m.flags, Some(&m.data), &what)?;
+        if let Some(below) = below {
+            let top = root.resolve(&m.dest)?;
+            let top = open_dir_at(top.as_raw_fd(), ".")?;
+            crate::copyup::copy_tree(below.as_raw_fd(), top.as_raw_fd()).map_err(|e| format!("tmpcopyup {}: {e}", m.dest))?;
+        }
     }
     for p in &m.propagation {
         let t = root.resolve(&m.dest)?;

@@ -6,6 +6,8 @@ pub struct Parsed {
     pub flags: u64,
     pub propagation: Vec<u64>,
     pub data: Vec<String>,
+    /// `tmpcopyup`: fill a new tmpfs with what the image had at that path.
+    pub copy_up: bool,
 }
 
 const FLAGS: [(&str, bool, u64); 27] = [
@@ -62,9 +64,9 @@ pub fn propagation(name: &str) -> Option<u64> {
 }
 
 /// Options this runtime refuses rather than silently mis-handling
-/// (idmapped mounts, recursive mount_setattr flags, tmpcopyup).
-const REFUSED: [&str; 22] = [
-    "idmap", "ridmap", "tmpcopyup", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec",
+/// (idmapped mounts, recursive mount_setattr flags).
+const REFUSED: [&str; 21] = [
+    "idmap", "ridmap", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec",
     "rnodiratime", "rdiratime", "rrelatime", "rnorelatime", "rnoatime", "ratime", "rstrictatime",
     "rnostrictatime", "nosymfollow", "rnosymfollow", "rsymfollow",
 ];
@@ -80,6 +82,8 @@ pub fn parse(options: &[String]) -> Result<Parsed, String> {
             }
         } else if let Some(f) = propagation(o) {
             p.propagation.push(f);
+        } else if o == "tmpcopyup" {
+            p.copy_up = true;
         } else if REFUSED.contains(&o.as_str()) {
             return Err(format!("mount option {o:?} is not supported yet"));
         } else {

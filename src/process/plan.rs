@@ -136,8 +136,9 @@ fn mount_op(i: usize, m: &Mount, cgroup: &crate::cgroups::Cgroup) -> Result<Moun
         fstype: if bind { String::new() } else { fstype.clone() },
         flags,
         data: p.data.join(","),
-        propagation: p.propagation,
+        propagation: p.propagation.clone(),
         bind_remount: bind && flags & !(libc::MS_BIND | libc::MS_REC) != 0,
+        copy_up: p.copy_up,
         cgroup: Vec::new(),
     };
     if fstype == "cgroup" || fstype == "cgroup2" {

@@ -202,6 +202,9 @@ fn validate_mount(i: usize, m: &Mount) -> Result<()> {
         return Err(bad(format!("{field}.type"), "missing (needed for a non-bind mount)"));
     }
     check_proc_mount(&field, m, bind)?;
+    if opts.copy_up && m.kind.as_deref() != Some("tmpfs") {
+        return Err(bad(format!("{field}.options"), "tmpcopyup is only for tmpfs mounts"));
+    }
     if !m.uid_mappings.is_empty() || !m.gid_mappings.is_empty() {
         return Err(unsupported(&format!("{field}.uidMappings")));
     }
