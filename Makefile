@@ -147,6 +147,7 @@ demo: build
 # others side by side, e.g. make test-e2e RUNTIMES=/usr/sbin/runc
 test-e2e: debug
 	bash tests/e2e/podman.sh $(DBG)/runc $(RUNTIMES)
+	bash tests/e2e/containerd.sh $(DBG)/runc $(RUNTIMES)
 
 # Side-by-side timings against Debian's runc and crun (hyperfine); not a test.
 bench: build
