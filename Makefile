@@ -148,6 +148,7 @@ demo: build
 test-e2e: debug
 	bash tests/e2e/podman.sh $(DBG)/runc $(RUNTIMES)
 	bash tests/e2e/containerd.sh $(DBG)/runc $(RUNTIMES)
+	bash tests/e2e/docker.sh $(DBG)/runc $(RUNTIMES)
 
 # Side-by-side timings against Debian's runc and crun (hyperfine); not a test.
 bench: build

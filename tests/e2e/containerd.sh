@@ -5,10 +5,9 @@
 #   tests/e2e/containerd.sh [RUNTIME...]    (default: our target/debug/runc)
 # Ends with "N passed, M failed" (for the first runtime).
 set -uo pipefail
-here=$(cd "$(dirname "$0")/../.." && pwd)
-runtimes=()
-for r in "$@"; do runtimes+=("$(realpath "$r")"); done
-[ ${#runtimes[@]} -gt 0 ] || runtimes=("$here/target/debug/runc")
+E2E_HERE=$(cd "$(dirname "$0")/../.." && pwd)
+. "$E2E_HERE/tests/e2e/lib.sh"
+e2e_runtimes "$@"
 need=""
 command -v containerd >/dev/null || need="$need containerd"
 command -v podman >/dev/null || need="$need podman"
@@ -39,16 +38,12 @@ trap cleanup EXIT
 for _ in $(seq 50); do [ -S "$work/ctrd.sock" ] && break; sleep 0.1; done
 
 # A busybox image from busybox-static, as an OCI archive (no registry is reachable).
-mkdir -p "$work/img/bin" "$work/img/etc" "$work/img/tmp"
-cp /bin/busybox "$work/img/bin/"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$work/img/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$work/img/etc/passwd"
-tar -C "$work/img" -cf "$work/img.tar" .
+e2e_image_tar "$work"
 "${P[@]}" import "$work/img.tar" localhost/bb:e2e >/dev/null
 "${P[@]}" save --format oci-archive -o "$work/oci.tar" localhost/bb:e2e >/dev/null 2>&1
 "${C[@]}" image import --snapshotter native "$work/oci.tar" >/dev/null
 
-scenarios=(
+SCENARIOS=(
   "run output|[ \"\$(\$CTR run --rm \$RUN \$IMG r1 echo hello)\" = hello ]"
   "exit code|\$CTR run --rm \$RUN \$IMG r2 sh -c 'exit 3'; [ \$? = 3 ]"
   "env and cwd|[ \"\$(\$CTR run --rm \$RUN --env A=b --cwd /tmp \$IMG r3 sh -c 'echo \$A \$(pwd)')\" = 'b /tmp' ]"
@@ -65,28 +60,11 @@ scenarios=(
   "start again after delete|[ \"\$(\$CTR run \$RUN \$IMG d6 echo again)\" = again ] && [ \"\$(\$CTR task start d6)\" = again ] && \$CTR task rm d6 >/dev/null 2>&1; \$CTR c rm d6"
 )
 
-declare -A result
-for rt in "${runtimes[@]}"; do
-    export CTR="${C[*]}" IMG=localhost/bb:e2e RUN="--snapshotter native --runc-binary $rt"
+setup() {
+    export CTR="${C[*]}" IMG=localhost/bb:e2e RUN="--snapshotter native --runc-binary $1"
     # An option only this runtime refuses proves ctr really used it (ctr 1.6
     # silently falls back to its default runc with --uidmap, so that is not tested).
-    export RDT_ERR=$("$rt" --version | grep -q librunc && echo "linux.intelRdt: not supported" || echo "runc create failed")
-    for s in "${scenarios[@]}"; do
-        name=${s%%|*}
-        export W=$(mktemp -d "$work/s.XXXX")
-        if timeout 120 bash -c "${s#*|}" >/dev/null 2>"$W/stderr"; then r=ok; else r=FAIL; fi
-        result["$rt|$name"]=$r
-        [ "$r" = ok ] || echo "FAIL [$rt] $name: $(tail -2 "$W/stderr" | tr '\n' ' ')"
-    done
-done
-
-printf '%-26s' scenario; for rt in "${runtimes[@]}"; do printf ' %-12s' "$(basename "$(dirname "$rt")")/$(basename "$rt")"; done; echo
-pass=0; fail=0
-for s in "${scenarios[@]}"; do
-    name=${s%%|*}
-    printf '%-26s' "$name"
-    for rt in "${runtimes[@]}"; do printf ' %-12s' "${result[$rt|$name]}"; done; echo
-    [ "${result[${runtimes[0]}|$name]}" = ok ] && pass=$((pass+1)) || fail=$((fail+1))
-done
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+    RDT_ERR=$("$1" --version | grep -q librunc && echo "linux.intelRdt: not supported" || echo "runc create failed")
+    export RDT_ERR
+}
+e2e_run "$work" setup

@@ -5,10 +5,9 @@
 # With two runtimes it runs every scenario against each and prints a table.
 # Ends with "N passed, M failed" (counted for the first runtime).
 set -uo pipefail
-here=$(cd "$(dirname "$0")/../.." && pwd)
-runtimes=()
-for r in "$@"; do runtimes+=("$(realpath "$r")"); done
-[ ${#runtimes[@]} -gt 0 ] || runtimes=("$here/target/debug/runc")
+E2E_HERE=$(cd "$(dirname "$0")/../.." && pwd)
+. "$E2E_HERE/tests/e2e/lib.sh"
+e2e_runtimes "$@"
 command -v podman >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null; }
 
 work=$(mktemp -d /tmp/librunc-e2e-podman.XXXXXX)
@@ -28,16 +27,12 @@ cleanup() {
 trap cleanup EXIT
 
 # A busybox image from busybox-static, imported (no registry is reachable).
-mkdir -p "$work/img/bin" "$work/img/etc" "$work/img/tmp"
-cp /bin/busybox "$work/img/bin/"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$work/img/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$work/img/etc/passwd"
-tar -C "$work/img" -cf "$work/img.tar" .
+e2e_image_tar "$work"
 "${P[@]}" import "$work/img.tar" localhost/bb:e2e >/dev/null
 
 # Each scenario: name, then a shell snippet using $PM (podman --runtime R) and $IMG.
 # It passes when the snippet exits 0.
-scenarios=(
+SCENARIOS=(
   "run output|[ \"\$(\$PM run --rm --network none \$IMG echo hello)\" = hello ]"
   "exit code|\$PM run --rm --network none \$IMG sh -c 'exit 3'; [ \$? = 3 ]"
   "stdin|[ \"\$(echo data | \$PM run -i --rm --network none \$IMG cat)\" = data ]"
@@ -66,25 +61,5 @@ scenarios=(
   "top|\$PM run -d --name t1 --network none \$IMG sleep 100 >/dev/null && \$PM top t1 | grep -q 'sleep 100'; rc=\$?; \$PM rm -f -t 0 t1 >/dev/null; [ \$rc = 0 ]"
 )
 
-declare -A result
-for rt in "${runtimes[@]}"; do
-    export PM="${P[*]} --runtime $rt" IMG=localhost/bb:e2e
-    for s in "${scenarios[@]}"; do
-        name=${s%%|*}
-        export W=$(mktemp -d "$work/s.XXXX")
-        if timeout 120 bash -c "${s#*|}" >/dev/null 2>"$W/err"; then r=ok; else r=FAIL; fi
-        result["$rt|$name"]=$r
-        [ "$r" = ok ] || { echo "FAIL [$rt] $name: $(tail -2 "$W/err" | tr '\n' ' ')"; }
-    done
-done
-
-printf '%-26s' scenario; for rt in "${runtimes[@]}"; do printf ' %-10s' "$(basename "$(dirname "$(dirname "$rt")")")/$(basename "$rt")"; done; echo
-pass=0; fail=0
-for s in "${scenarios[@]}"; do
-    name=${s%%|*}
-    printf '%-26s' "$name"
-    for rt in "${runtimes[@]}"; do printf ' %-10s' "${result[$rt|$name]}"; done; echo
-    [ "${result[${runtimes[0]}|$name]}" = ok ] && pass=$((pass+1)) || fail=$((fail+1))
-done
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+setup() { export PM="${P[*]} --runtime $1" IMG=localhost/bb:e2e; }
+e2e_run "$work" setup
