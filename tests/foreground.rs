@@ -134,3 +134,37 @@ fn killed_container_gives_128_plus_signal() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(child.wait().unwrap().code(), Some(137));
 }
+
+/// The 2015 README's systemd unit, played by a small supervisor doing what
+/// systemd does: `runc start` in WorkingDirectory (no terminal, stdio to the
+/// journal's pipes), SIGTERM on stop, Restart=on-failure from the exit code.
+#[test]
+fn systemd_unit_semantics() {
+    let mut b = Bundle::new("");
+    let ready = b.ready_dir();
+    // First run fails (exit 3), the restart then runs until SIGTERM.
+    b.config["process"]["args"] = json!(["sh", "-c",
+        "echo started; if [ ! -e /ready/failed-once ]; then touch /ready/failed-once; echo oops >&2; exit 3; fi; \
+         trap 'echo stopping; exit 0' TERM; touch /ready/up; while :; do sleep 0.1; done"]);
+    b.write_config();
+    let start = || {
+        Command::new(runc_bin())
+            .arg("--root").arg(&b.root).arg("start")
+            .current_dir(&b.dir)
+            .stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped())
+            .spawn().unwrap()
+    };
+    // Restart=on-failure: a non-zero exit means start again.
+    let first = start().wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&first.stdout), "started\n");
+    assert_eq!(String::from_utf8_lossy(&first.stderr), "oops\n");
+    let second = start();
+    assert!(wait_for(&ready.join("up")));
+    // systemctl stop: SIGTERM to the main process, which forwards it.
+    unsafe { libc::kill(second.id() as i32, libc::SIGTERM) };
+    let out = second.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "a clean stop is not a failure");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "started\nstopping\n");
+    assert!(b.state_entries().is_empty(), "state left: {:?}", b.state_entries());
+}
