@@ -21,7 +21,7 @@ DBG        := target/debug
 TESTFILTER := $(patsubst -run=%,%,$(TESTFLAGS))
 APT_PKGS   := libseccomp-dev busybox-static pkg-config gcc g++ util-linux golang-go
 
-.PHONY: test-e2e bench all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
+.PHONY: test-e2e test-e2e-v2 bench all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
 
 all: build
 
@@ -149,6 +149,12 @@ test-e2e: debug
 	bash tests/e2e/podman.sh $(DBG)/runc $(RUNTIMES)
 	bash tests/e2e/containerd.sh $(DBG)/runc $(RUNTIMES)
 	bash tests/e2e/docker.sh $(DBG)/runc $(RUNTIMES)
+
+# podman and containerd again on pure cgroup v2, in the VM.
+test-e2e-v2: debug
+	@if [ -x "$(VM)" ]; then \
+	  $(VM) --timeout 1200 --mem 4G -- sh -c 'bash tests/e2e/podman.sh $(DBG)/runc && bash tests/e2e/containerd.sh $(DBG)/runc'; \
+	else echo "test-e2e-v2: $(VM) not found: the cgroup v2 end-to-end tests were not run"; fi
 
 # Side-by-side timings against Debian's runc and crun (hyperfine); not a test.
 bench: build
