@@ -279,3 +279,53 @@ fn block_io_throttles_are_written() {
         assert_eq!(out, format!("{mm} 1048576\n{mm} 100\n"));
     }
 }
+
+#[test]
+fn unified_keys_on_v2_and_a_clear_error_on_v1() {
+    let mut b = Bundle::new(&format!("cat {}", inside("pids", "pids.max", "pids.max")));
+    b.config["linux"]["resources"] = json!({"unified": {"pids.max": "23"}});
+    let out = b.run();
+    if v2() {
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "23\n", "{}", String::from_utf8_lossy(&out.stderr));
+    } else {
+        assert!(String::from_utf8_lossy(&out.stderr).contains("linux.resources.unified"));
+    }
+    let mut b = Bundle::new("true");
+    b.config["linux"]["resources"] = json!({"unified": {"../escape": "1"}});
+    assert!(String::from_utf8_lossy(&b.run().stderr).contains("linux.resources.unified"));
+}
+
+#[test]
+fn hugepage_limits_where_hugetlb_is_available() {
+    let mut b = Bundle::new("true");
+    b.config["linux"]["resources"] = json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]});
+    let out = b.run();
+    let has_hugetlb = if v2() {
+        std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers").unwrap_or_default().contains("hugetlb")
+    } else {
+        std::path::Path::new("/sys/fs/cgroup/hugetlb").exists()
+    };
+    if has_hugetlb {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    } else {
+        assert!(String::from_utf8_lossy(&out.stderr).contains("linux.resources.hugepageLimits"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn device_rules_change_with_update() {
+    let mut b = Bundle::new("sleep 100");
+    b.add_mount(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    for set in ["bounding", "effective", "permitted"] {
+        b.config["process"]["capabilities"][set].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+    }
+    let id = create_started(&b, "devupd");
+    let write = |b: &Bundle| b.runc(&["exec", &id, "sh", "-c", "[ -e /tmp/k ] || mknod /tmp/k c 1 11; echo x > /tmp/k"]).output().unwrap().status.success();
+    assert!(!write(&b), "kmsg writable before the update");
+    let mut c = b.runc(&["update", "--resources", "-", &id]);
+    let mut child = c.stdin(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(br#"{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":11,"access":"rw"}]}"#).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(write(&b), "kmsg still denied after the update");
+}

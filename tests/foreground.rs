@@ -19,10 +19,13 @@ fn openpty() -> (std::fs::File, OwnedFd) {
     unsafe { (std::fs::File::from_raw_fd(m), OwnedFd::from_raw_fd(s)) }
 }
 
-/// Runs `cmd` on a terminal, types `input` line by line once `ready` shows,
-/// and returns (everything printed, exit code).
-fn on_terminal(mut cmd: Command, ready: &str, input: &[&str]) -> (String, Option<i32>) {
-    let (mut master, slave) = openpty();
+/// Runs `cmd` on a terminal and types each line of `input` once a new
+/// `prompt` shows; answers busybox's cursor-position queries (ESC[6n) the
+/// way a terminal does, or the shell would swallow our typing as the answer.
+/// Returns (everything printed, exit code).
+fn on_terminal(mut cmd: Command, prompt: &str, input: &[&str]) -> (String, Option<i32>) {
+    use std::sync::{Arc, Mutex};
+    let (master, slave) = openpty();
     let s = slave.try_clone().unwrap();
     let s2 = slave.try_clone().unwrap();
     cmd.stdin(Stdio::from(slave)).stdout(Stdio::from(s)).stderr(Stdio::from(s2));
@@ -35,29 +38,34 @@ fn on_terminal(mut cmd: Command, ready: &str, input: &[&str]) -> (String, Option
     }
     let mut child = cmd.spawn().unwrap();
     drop(cmd); // close our copies of the slave
-    let mut out = Vec::new();
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let writer = Arc::new(Mutex::new(master.try_clone().unwrap()));
     let reader = {
-        let mut m = master.try_clone().unwrap();
+        let (out, writer) = (out.clone(), writer.clone());
+        let mut m = master;
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
-            let mut acc = Vec::new();
             while let Ok(n) = m.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                acc.extend_from_slice(&buf[..n]);
+                let chunk = &buf[..n];
+                for _ in 0..chunk.windows(4).filter(|w| w == b"\x1b[6n").count() {
+                    let _ = writer.lock().unwrap().write_all(b"\x1b[1;1R");
+                }
+                out.lock().unwrap().extend_from_slice(chunk);
             }
-            acc
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    // Give the shell time to print its prompt before typing.
-    std::thread::sleep(Duration::from_millis(500));
-    let _ = ready;
-    for line in input {
-        master.write_all(line.as_bytes()).unwrap();
-        master.write_all(b"\r").unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let prompts = |o: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&o.lock().unwrap()).matches(prompt).count();
+    for (i, line) in input.iter().enumerate() {
+        while prompts(&out) <= i && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut w = writer.lock().unwrap();
+        w.write_all(line.as_bytes()).unwrap();
+        w.write_all(b"\r").unwrap();
     }
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -69,12 +77,11 @@ fn on_terminal(mut cmd: Command, ready: &str, input: &[&str]) -> (String, Option
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    drop(master);
+    drop(writer);
     // The reader ends with EIO once the last slave fd is gone.
-    if let Ok(acc) = reader.join() {
-        out = acc;
-    }
-    (String::from_utf8_lossy(&out).into_owned(), status.code())
+    let _ = reader.join();
+    let text = String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+    (text, status.code())
 }
 
 #[test]
@@ -84,7 +91,7 @@ fn terminal_session_in_the_foreground() {
     b.config["process"]["args"] = json!(["sh"]);
     let id = b.track(&unique_id("tty"));
     let cmd = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]);
-    let (out, code) = on_terminal(cmd, "#", &["echo $((6*7)); tty; ls -l /dev/console | cut -c1", "exit 7"]);
+    let (out, code) = on_terminal(cmd, "# ", &["echo $((6*7)); tty; ls -l /dev/console | cut -c1", "exit 7"]);
     assert!(out.contains("42"), "{out}");
     assert!(out.contains("/dev/pts/0"), "{out}");
     assert_eq!(code, Some(7), "{out}");
@@ -102,7 +109,7 @@ fn seed_bundle_runs_with_runc_start() {
     let _ = id;
     let mut cmd = Command::new(runc_bin());
     cmd.arg("--root").arg(&b.root).arg("start").current_dir(&b.dir);
-    let (out, code) = on_terminal(cmd, "#", &["ps", "hostname", "exit"]);
+    let (out, code) = on_terminal(cmd, "# ", &["ps", "hostname", "exit"]);
     let ps_line = out.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap_or_default();
     assert!(ps_line.trim_end().ends_with("sh"), "PID 1 is not sh: {out}");
     assert!(out.contains("shell"), "hostname from the seed config: {out}");

@@ -81,7 +81,7 @@ pub fn rules(config: &[DeviceRule], created: &[(char, u32, u32)]) -> Result<Vec<
 
 /// Reduces rules to a default verdict plus exceptions, as the v1 kernel
 /// list behaves: an "a *:* rwm" rule resets everything before it.
-fn reduce(rules: &[Rule]) -> (bool, Vec<Rule>) {
+pub fn reduce(rules: &[Rule]) -> (bool, Vec<Rule>) {
     let mut default_allow = false;
     let mut exceptions: Vec<Rule> = Vec::new();
     for r in rules {

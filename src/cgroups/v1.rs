@@ -45,8 +45,12 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
         return Err(Error::unsupported("linux.resources.unified: needs cgroup v2 (this host uses v1)"));
     }
     if !devices.is_empty() {
+        // A new cgroup starts with its parent's list: reset it to the
+        // default verdict first ("a *:* rwm"), then add the exceptions.
         let d = need(cg, "devices", "devices")?;
-        for rule in devices {
+        let (allow, exceptions) = super::devices::reduce(devices);
+        w(d, if allow { "devices.allow" } else { "devices.deny" }, "a *:* rwm", "devices")?;
+        for rule in exceptions {
             let file = if rule.allow { "devices.allow" } else { "devices.deny" };
             w(d, file, rule.v1_line(), "devices")?;
         }
