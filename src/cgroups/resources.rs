@@ -137,6 +137,20 @@ pub fn nz<T: Copy + Default + PartialEq>(v: Option<T>) -> Option<T> {
     v.filter(|x| *x != T::default())
 }
 
+impl Rdma {
+    /// The rdma.max line for `device` ("mlx4_0 hca_handle=2 hca_object=2000").
+    pub fn max_line(&self, device: &str) -> String {
+        let mut v = device.to_string();
+        if let Some(h) = self.hca_handles {
+            v += &format!(" hca_handle={h}");
+        }
+        if let Some(o) = self.hca_objects {
+            v += &format!(" hca_object={o}");
+        }
+        v
+    }
+}
+
 impl BlockIo {
     /// The four throttle lists with their field names and cgroup v2 io.max keys.
     pub fn throttles(&self) -> [(&[ThrottleDevice], &'static str, &'static str); 4] {

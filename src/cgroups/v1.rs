@@ -73,14 +73,7 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
         }
     }
     for (dev, l) in &r.rdma {
-        let mut v = dev.clone();
-        if let Some(h) = l.hca_handles {
-            v += &format!(" hca_handle={h}");
-        }
-        if let Some(o) = l.hca_objects {
-            v += &format!(" hca_object={o}");
-        }
-        w(need(cg, "rdma", "rdma")?, "rdma.max", v, "rdma")?;
+        w(need(cg, "rdma", "rdma")?, "rdma.max", l.max_line(dev), "rdma")?;
     }
     Ok(())
 }

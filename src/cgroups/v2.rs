@@ -102,14 +102,7 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
         return Err(Error::unsupported("linux.resources.network: net_cls/net_prio do not exist on cgroup v2"));
     }
     for (dev, l) in &r.rdma {
-        let mut v = dev.clone();
-        if let Some(h) = l.hca_handles {
-            v += &format!(" hca_handle={h}");
-        }
-        if let Some(o) = l.hca_objects {
-            v += &format!(" hca_object={o}");
-        }
-        w(d, "rdma.max", v, "rdma")?;
+        w(d, "rdma.max", l.max_line(dev), "rdma")?;
     }
     for (k, v) in &r.unified {
         if k.contains('/') || k.starts_with("cgroup.") && !matches!(k.as_str(), "cgroup.max.depth" | "cgroup.max.descendants") {
