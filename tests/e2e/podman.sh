@@ -58,6 +58,11 @@ SCENARIOS=(
   "kill signal|\$PM run -d --name k1 --network none \$IMG sh -c 'trap \"exit 10\" USR1; while :; do sleep 0.1; done' >/dev/null && sleep 1 && \$PM kill -s USR1 k1 >/dev/null && [ \"\$(\$PM wait k1)\" = 10 ] && \$PM rm k1 >/dev/null"
   "start exited|\$PM run --name r1 --network none \$IMG sh -c 'echo run' >/dev/null && [ \"\$(\$PM start -a r1)\" = run ] && \$PM rm r1 >/dev/null"
   "logs|\$PM run -d --name l1 --network none \$IMG echo logged >/dev/null && \$PM wait l1 >/dev/null && [ \"\$(\$PM logs l1)\" = logged ] && \$PM rm l1 >/dev/null"
+  "exec with stdin|\$PM run -d --name i1 --network none \$IMG sleep 100 >/dev/null && o=\$(echo piped | \$PM exec -i i1 cat); \$PM rm -f -t 0 i1 >/dev/null; [ \"\$o\" = piped ]"
+  "exec with tty|\$PM run -d --name i2 --network none \$IMG sleep 100 >/dev/null && script -qec \"\$PM exec -t i2 tty\" /dev/null </dev/null | grep -q /dev/pts/; rc=\$?; \$PM rm -f -t 0 i2 >/dev/null; [ \$rc = 0 ]"
+  "cpus|[ \"\$(\$PM run --rm --network none --cpus 0.5 \$IMG sh -c 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d\" \" -f1 /sys/fs/cgroup/cpu.max')\" = 50000 ]"
+  "device|\$PM run --rm --network none --device /dev/fuse \$IMG test -c /dev/fuse"
+  "stats|\$PM run -d --name st1 --network none \$IMG sleep 100 >/dev/null && \$PM stats --no-stream st1 | grep -q st1; rc=\$?; \$PM rm -f -t 0 st1 >/dev/null; [ \$rc = 0 ]"
   "top|\$PM run -d --name t1 --network none \$IMG sleep 100 >/dev/null && \$PM top t1 | grep -q 'sleep 100'; rc=\$?; \$PM rm -f -t 0 t1 >/dev/null; [ \$rc = 0 ]"
 )
 
