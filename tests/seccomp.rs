@@ -75,6 +75,7 @@ fn actions_errno_kill_and_args() {
 fn bad_profiles_are_refused_by_field() {
     for (profile, field) in [
         (json!({"defaultAction": "SCMP_ACT_NOTIFY"}), "linux.seccomp.defaultAction"),
+        (json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}), "linux.seccomp.listenerPath"),
         (json!({"defaultAction": "SCMP_ACT_BOGUS"}), "linux.seccomp.defaultAction"),
         (json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_NOPE"]}), "linux.seccomp.architectures[0]"),
         (json!({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_BOGUS"]}), "linux.seccomp.flags[0]"),
@@ -98,4 +99,52 @@ fn log_and_spec_allow_flags_are_accepted() {
         "syscalls": [{"names": ["acct"], "action": "SCMP_ACT_ERRNO"}]
     });
     assert_eq!(b.run_ok(), "ok\n");
+}
+
+/// An agent on `listenerPath` gets the notify fd with the container's state
+/// and answers the container's mkdir calls itself (with EACCES here).
+#[test]
+fn notify_hands_the_fd_to_the_listener() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let mut b = Bundle::new("mkdir /tmp/x 2>&1; echo rc=$?");
+    let sock = b.base.join("agent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    b.config["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "listenerPath": sock, "listenerMetadata": "hello-agent",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]
+    });
+    let agent = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 8192];
+        let mut cmsg = [0u64; 8];
+        let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
+        mh.msg_iov = &mut iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cmsg.as_mut_ptr().cast();
+        mh.msg_controllen = std::mem::size_of_val(&cmsg) as _;
+        let n = unsafe { libc::recvmsg(conn.as_raw_fd(), &mut mh, 0) };
+        assert!(n > 0);
+        let fd = unsafe { OwnedFd::from_raw_fd(*(libc::CMSG_DATA(libc::CMSG_FIRSTHDR(&mh)) as *const i32)) };
+        let state: Value = serde_json::from_slice(&buf[..n as usize]).unwrap();
+        // struct seccomp_notif (80 bytes) and seccomp_notif_resp (24 bytes).
+        let mut notif = [0u8; 80];
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), 0xc0502100u64 as _, notif.as_mut_ptr()) };
+        assert_eq!(r, 0, "NOTIF_RECV");
+        let nr = i32::from_ne_bytes(notif[16..20].try_into().unwrap());
+        let mut resp = [0u8; 24];
+        resp[0..8].copy_from_slice(&notif[0..8]); // id
+        resp[16..20].copy_from_slice(&(-libc::EACCES).to_ne_bytes());
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), 0xc0182101u64 as _, resp.as_ptr()) };
+        assert_eq!(r, 0, "NOTIF_SEND");
+        (state, nr)
+    });
+    let out = b.run_ok();
+    let (state, nr) = agent.join().unwrap();
+    assert_eq!(out, "mkdir: can't create directory '/tmp/x': Permission denied\nrc=1\n");
+    assert!(nr == libc::SYS_mkdir as i32 || nr == libc::SYS_mkdirat as i32, "syscall {nr}");
+    assert_eq!(state["fds"], json!(["seccompFd"]));
+    assert_eq!(state["metadata"], "hello-agent");
+    assert!(state["pid"].as_i64().unwrap() > 0 && state["state"]["id"].is_string(), "{state}");
 }

@@ -175,4 +175,6 @@ pub mod msg {
     pub const HOOKS: u8 = 9;
     /// init -> library (exec): about to execve; EOF next means success.
     pub const EXECING: u8 = 10;
+    /// init -> runtime: the seccomp notify fd is attached (SCMP_ACT_NOTIFY).
+    pub const SECCOMP_FD: u8 = 11;
 }

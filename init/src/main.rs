@@ -130,8 +130,10 @@ fn container_init(c: &Ctx) -> R<()> {
     unsafe { libc::close(sync) };
     let listener = c.listener.as_ref().ok_or("sync: no start listener")?;
     let conn = wait_start(listener)?;
+    let conn_fd = conn.as_raw_fd();
+    let mut hand_off = |fd: RawFd| send(conn_fd, msg::SECCOMP_FD, &[], &[fd]);
     let r = hooks::run_all(&plan.start_container_hooks, states.get(1).map_or("", |s| s.as_str()), "startContainer")
-        .and_then(|_| process::exec(p, &exe));
+        .and_then(|_| process::exec(p, &exe, &mut hand_off));
     let _ = chan::send(conn.as_raw_fd(), msg::ERROR, r.err().unwrap_or_default().as_bytes(), &[]);
     std::process::exit(255);
 }
@@ -155,7 +157,8 @@ fn exec_into(c: &Ctx) -> R<()> {
     }
     let exe = process::resolve_exe(p)?;
     send(sync, msg::EXECING, &[], &[])?;
-    Err(process::exec(p, &exe).err().unwrap_or_default())
+    let mut hand_off = |fd: RawFd| send(sync, msg::SECCOMP_FD, &[], &[fd]);
+    Err(process::exec(p, &exe, &mut hand_off).err().unwrap_or_default())
 }
 
 /// Asks the library to run prestart/createRuntime hooks; returns the state

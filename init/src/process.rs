@@ -73,8 +73,11 @@ pub fn resolve_exe(p: &ProcessPlan) -> R<CString> {
     Err(format!("exec: {arg0:?}: executable file not found in $PATH"))
 }
 
-/// Switches identity and privileges, loads seccomp and execs. Returns only on error.
-pub fn exec(p: &ProcessPlan, exe: &CString) -> R<()> {
+const NEW_LISTENER: u32 = 8;
+
+/// Switches identity and privileges, loads seccomp (handing a notify fd to
+/// `hand_off`) and execs. Returns only on error.
+pub fn exec(p: &ProcessPlan, exe: &CString, hand_off: &mut dyn FnMut(RawFd) -> R<()>) -> R<()> {
     let argv: Vec<CString> = p.args.iter().map(|a| cstr(a)).collect::<R<_>>()?;
     let mut env: Vec<CString> = p.env.iter().map(|e| cstr(e)).collect::<R<_>>()?;
     if !p.env.iter().any(|e| e.starts_with("HOME=")) {
@@ -88,7 +91,7 @@ pub fn exec(p: &ProcessPlan, exe: &CString) -> R<()> {
         env.push(cstr(&format!("LISTEN_PID={pid}"))?);
     }
     if !p.no_new_privs {
-        load_seccomp(p)?;
+        load_seccomp(p, hand_off)?;
     }
     switch_user(p)?;
     if let Some(c) = &p.caps {
@@ -96,7 +99,7 @@ pub fn exec(p: &ProcessPlan, exe: &CString) -> R<()> {
     }
     if p.no_new_privs {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, "set no_new_privs")?;
-        load_seccomp(p)?;
+        load_seccomp(p, hand_off)?;
     }
     // SAFETY: umask has no failure mode.
     unsafe { libc::umask(p.umask.unwrap_or(0o022)) };
@@ -176,7 +179,9 @@ fn set_caps(c: &CapSets) -> R<()> {
     Ok(())
 }
 
-fn load_seccomp(p: &ProcessPlan) -> R<()> {
+/// Installs the filter; with SCMP_ACT_NOTIFY rules the kernel returns the
+/// notify fd, which goes to `hand_off` (and is closed here afterwards).
+fn load_seccomp(p: &ProcessPlan, hand_off: &mut dyn FnMut(RawFd) -> R<()>) -> R<()> {
     let Some(bpf) = &p.seccomp_bpf else { return Ok(()) };
     let mut filters: Vec<libc::sock_filter> = bpf
         .chunks_exact(8)
@@ -190,5 +195,12 @@ fn load_seccomp(p: &ProcessPlan) -> R<()> {
     let prog = libc::sock_fprog { len: filters.len() as u16, filter: filters.as_mut_ptr() };
     // SAFETY: prog points at `filters`, which lives until the call returns.
     let r = unsafe { libc::syscall(libc::SYS_seccomp, 1, p.seccomp_flags, &prog) };
-    check(r, || "load seccomp filter".into()).map(drop)
+    let r = check(r, || "load seccomp filter".into())?;
+    if p.seccomp_flags & NEW_LISTENER != 0 {
+        let res = hand_off(r as RawFd);
+        // SAFETY: the notify fd is ours; the container must not keep it.
+        unsafe { libc::close(r as RawFd) };
+        res?;
+    }
+    Ok(())
 }

@@ -88,7 +88,9 @@ impl Runtime {
             }
         }
         let no_hooks = |_: i32| -> Result<Vec<String>> { Err(Error::new(ErrorKind::Init, "exec does not run hooks")) };
-        let serve = setup::Serve { uid_maps: &[], gid_maps: &[], on_hooks: &no_hooks, exec_mode: true };
+        let seccomp = spec.linux.as_ref().and_then(|l| l.seccomp.clone());
+        let forward = |fd| super::notify::forward(seccomp.as_ref(), &st, fd);
+        let serve = setup::Serve { uid_maps: &[], gid_maps: &[], on_hooks: &no_hooks, exec_mode: true, on_seccomp_fd: &forward };
         let mut pid = None;
         let res = setup::run(&sp, &plan, None, &serve, &mut pid).inspect_err(|_| {
             if let Some(p) = pid {

@@ -4,6 +4,7 @@
 mod exec;
 pub mod id;
 mod io;
+mod notify;
 pub mod procs;
 pub mod state;
 
@@ -128,7 +129,8 @@ impl Runtime {
             hooks::run_all(&hooks.create_runtime, &creating, "createRuntime")?;
             Ok(vec![creating, created])
         };
-        let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false };
+        let no_fd = |_| Err(Error::new(ErrorKind::Init, "seccomp notify fd before start"));
+        let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd };
         let res = setup::run(&sp, plan, Some(&listener), &serve, pid)?;
         let mut pty = res.pty;
         if let (Some(sock), Some(master)) = (&opts.console_socket, &pty) {
@@ -157,11 +159,18 @@ impl Runtime {
         let sock = dir.join(START_SOCK);
         let conn = connect(&sock)?;
         chan::send(conn.as_raw_fd(), msg::START, &[], &[]).map_err(|e| Error::sys("send start request", e))?;
-        match chan::recv(conn.as_raw_fd()) {
-            Ok(None) => {}
-            Ok(Some(m)) if m.tag == msg::ERROR => return Err(Error::new(ErrorKind::Init, String::from_utf8_lossy(&m.data).into_owned())),
-            Ok(Some(m)) => return Err(Error::new(ErrorKind::Init, format!("unexpected start reply {}", m.tag))),
-            Err(e) => return Err(Error::sys("read start reply", e)),
+        loop {
+            match chan::recv(conn.as_raw_fd()) {
+                Ok(None) => break,
+                Ok(Some(m)) if m.tag == msg::ERROR => return Err(Error::new(ErrorKind::Init, String::from_utf8_lossy(&m.data).into_owned())),
+                Ok(Some(m)) if m.tag == msg::SECCOMP_FD => {
+                    let spec = self.config(&dir)?;
+                    let fd = m.fds.into_iter().next().ok_or_else(|| Error::new(ErrorKind::Init, "seccomp message without an fd"))?;
+                    notify::forward(spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()), &st, fd)?;
+                }
+                Ok(Some(m)) => return Err(Error::new(ErrorKind::Init, format!("unexpected start reply {}", m.tag))),
+                Err(e) => return Err(Error::sys("read start reply", e)),
+            }
         }
         let _ = std::fs::remove_file(&sock);
         st.started = true;

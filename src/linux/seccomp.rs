@@ -3,6 +3,9 @@
 
 use crate::spec::types::Seccomp;
 
+/// seccomp(2) returns a notify fd for the filter (SCMP_ACT_NOTIFY rules).
+pub const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 8;
+
 /// Compiled filter: BPF bytes and seccomp(2) flags.
 pub struct Compiled {
     pub bpf: Vec<u8>,
@@ -32,6 +35,7 @@ pub fn compile(s: &Seccomp) -> Result<Option<Compiled>, String> {
             "SECCOMP_FILTER_FLAG_TSYNC" => 1,
             "SECCOMP_FILTER_FLAG_LOG" => 2,
             "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => 4,
+            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" => 32,
             _ => return Err(format!("linux.seccomp.flags[{i}]: flag {f:?} is not supported")),
         };
     }
@@ -48,7 +52,10 @@ pub fn compile(s: &Seccomp) -> Result<Option<Compiled>, String> {
         let field = format!("linux.seccomp.syscalls[{i}]");
         let act = action(&sc.action, sc.errno_ret, &format!("{field}.action"))?;
         if act == ScmpAction::Notify {
-            return Err(format!("{field}.action: SCMP_ACT_NOTIFY is not supported yet"));
+            if s.listener_path.as_deref().unwrap_or("").is_empty() {
+                return Err("linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY".into());
+            }
+            flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
         }
         if act == default {
             continue;

@@ -27,6 +27,8 @@ pub struct Serve<'a> {
     pub on_hooks: &'a dyn Fn(i32) -> Result<Vec<String>>,
     /// `exec`: success is EOF after EXECING, not CREATED.
     pub exec_mode: bool,
+    /// Passes a seccomp notify fd on to the profile's listener.
+    pub on_seccomp_fd: &'a dyn Fn(OwnedFd) -> Result<()>,
 }
 
 /// Sends the plan and serves the init. `pid_out` gets the process's pid as
@@ -83,6 +85,10 @@ fn serve_loop(
                 send(sync, msg::ACK, &states.encode())?;
             }
             msg::PTY => pty = m.fds.into_iter().next(),
+            msg::SECCOMP_FD => {
+                let fd = m.fds.into_iter().next().ok_or_else(|| Error::new(ErrorKind::Init, "seccomp message without an fd"))?;
+                (serve.on_seccomp_fd)(fd)?;
+            }
             msg::CREATED if !serve.exec_mode => return Ok(SetupResult { pid: pid_out.expect("PID before CREATED"), pty }),
             msg::EXECING if serve.exec_mode => execing = true,
             msg::ERROR => return Err(Error::new(ErrorKind::Init, format!("unable to start container process: {}", String::from_utf8_lossy(&m.data)))),
