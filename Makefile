@@ -21,7 +21,7 @@ DBG        := target/debug
 TESTFILTER := $(patsubst -run=%,%,$(TESTFLAGS))
 APT_PKGS   := libseccomp-dev busybox-static pkg-config gcc g++ util-linux golang-go
 
-.PHONY: test-e2e test-e2e-v2 bench all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
+.PHONY: fuzz test-e2e test-e2e-v2 bench all build debug lib pc deps install install-files uninstall test test-v2 capi-test check-header header demo clean
 
 all: build
 
@@ -155,6 +155,17 @@ test-e2e-v2: debug
 	@if [ -x "$(VM)" ]; then \
 	  $(VM) --timeout 1200 --mem 4G -- sh -c 'bash tests/e2e/podman.sh $(DBG)/runc && bash tests/e2e/containerd.sh $(DBG)/runc'; \
 	else echo "test-e2e-v2: $(VM) not found: the cgroup v2 end-to-end tests were not run"; fi
+
+# Fuzz the config parser (modern and 2015) with libFuzzer on the stable
+# toolchain: coverage flags by hand, no cargo-fuzz (it needs nightly).
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+  -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+  -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing
+fuzz:
+	cd fuzz && RUSTFLAGS="$(FUZZ_FLAGS)" $(CARGO) build --release --target x86_64-unknown-linux-gnu --bin config
+	mkdir -p fuzz/corpus/config && cp -n fuzz/seeds/config/* fuzz/corpus/config/
+	fuzz/target/x86_64-unknown-linux-gnu/release/config -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus/config
 
 # Side-by-side timings against Debian's runc and crun (hyperfine); not a test.
 bench: build

@@ -52,6 +52,13 @@ pub fn bundle_from_json(text: &str, dir: &Path) -> Result<Bundle> {
     Ok(Bundle { dir, rootfs, spec, raw: value })
 }
 
+/// Parses a modern config from JSON text without validating it (fuzzing,
+/// tools); errors name the field.
+pub fn parse_str_unchecked(text: &str) -> Result<Spec> {
+    let v: Value = serde_json::from_str(text).map_err(|e| Error::config(format!("config.json: invalid JSON: {e}")))?;
+    parse(v)
+}
+
 /// Parses an OCI process object from JSON text (the C API's `runc_exec`).
 pub fn parse_process(text: &str) -> Result<types::Process> {
     let v: Value = serde_json::from_str(text).map_err(|e| Error::config(format!("process: invalid JSON: {e}")))?;
