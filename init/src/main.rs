@@ -87,9 +87,6 @@ fn run(sync: RawFd) -> R<()> {
     expect(sync, msg::ACK)?;
     // SAFETY: setsid has no preconditions; we are not a group leader after clone/exec.
     unsafe { libc::setsid() };
-    if let Some(k) = &ctx.plan.session_keyring {
-        join_keyring(k)?;
-    }
     match ctx.exec_root {
         Some(_) => exec_into(&ctx),
         None => container_init(&ctx),
@@ -108,6 +105,10 @@ fn container_init(c: &Ctx) -> R<()> {
     rootfs::make_devices(&root, plan)?;
     write_sysctls(plan, c.proc.as_raw_fd())?;
     write_exec_labels(p, c.proc.as_raw_fd())?;
+    // After the labels: an SELinux keycreate label applies to this keyring.
+    if let Some(k) = &plan.session_keyring {
+        join_keyring(k)?;
+    }
     set_names(plan)?;
     let states = if plan.want_hook_state { hook_states(sync)? } else { Vec::new() };
     if !plan.create_container_hooks.is_empty() {

@@ -22,6 +22,8 @@ pub fn exec_labels(apparmor: Option<&str>, selinux: Option<&str>) -> Result<Exec
     if let Some(l) = selinux.filter(|l| !l.is_empty()) {
         check_selinux("process.selinuxLabel", l)?;
         out.push(("exec".to_string(), l.to_string()));
+        // The container's session keyring gets the process's label too.
+        out.push(("keycreate".to_string(), l.to_string()));
     }
     Ok(out)
 }
