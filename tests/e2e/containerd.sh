@@ -59,7 +59,7 @@ SCENARIOS=(
   "cap-drop and cap-add|! \$CTR run --rm \$RUN --cap-drop CAP_CHOWN \$IMG r9 chown 1 /tmp 2>/dev/null && \$CTR run --rm \$RUN --cap-add CAP_SYS_ADMIN \$IMG r10 sh -c 'e=\$(grep CapEff /proc/self/status | cut -f2); [ \$(( 0x\$e >> 21 & 1 )) = 1 ]'"
   "cpus|\$CTR run -d \$RUN --cpus 0.5 \$IMG r11 sleep 100 >/dev/null && pid=\$(\$CTR task ls | awk '\$1==\"r11\" {print \$2}') && cg=\$(grep -E ':cpu,|:cpu:|^0::' /proc/\$pid/cgroup | head -1 | cut -d: -f3) && q=\$(cat /sys/fs/cgroup/cpu\$cg/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup\$cg/cpu.max); \$CTR task kill -s SIGKILL r11; sleep 0.5; \$CTR task rm r11 >/dev/null; \$CTR c rm r11; [ \"\$q\" = 50000 ]"
   "tmpfs mount|\$CTR run --rm \$RUN --mount type=tmpfs,src=tmpfs,dst=/scratch,options=size=1m \$IMG r12 sh -c 'grep -q \" /scratch tmpfs\" /proc/mounts'"
-  "device|\$CTR run --rm \$RUN --device /dev/fuse \$IMG r13 test -c /dev/fuse"
+  "device|{ [ -e /dev/fuse ] || /bin/busybox modprobe fuse; } && \$CTR run --rm \$RUN --device /dev/fuse \$IMG r13 test -c /dev/fuse"
   "pause resume|\$CTR run -d \$RUN \$IMG d3 sleep 100 >/dev/null && \$CTR task pause d3 && \$CTR task ls | grep d3 | grep -q PAUSED && \$CTR task resume d3 && \$CTR task kill -s SIGKILL d3 && sleep 0.5 && \$CTR task rm d3 >/dev/null && \$CTR c rm d3"
   "kill SIGTERM|\$CTR run -d \$RUN \$IMG d4 sh -c 'trap \"exit 7\" TERM; while :; do sleep 0.1; done' >/dev/null && sleep 1 && \$CTR task kill d4 && sleep 1 && \$CTR task rm d4 2>&1 | grep -q 'exit code 7'; rc=\$?; \$CTR c rm d4; [ \$rc = 0 ]"
   "metrics|\$CTR run -d \$RUN \$IMG d5 sleep 100 >/dev/null && \$CTR task metrics d5 | grep -qi pids; rc=\$?; \$CTR task kill -s SIGKILL d5; sleep 0.5; \$CTR task rm d5 >/dev/null; \$CTR c rm d5; [ \$rc = 0 ]"

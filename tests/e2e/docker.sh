@@ -45,7 +45,7 @@ SCENARIOS=(
   "cpus|[ \"\$(\$DR run --rm \$RT --network none --cpus 0.5 \$IMG sh -c 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d\" \" -f1 /sys/fs/cgroup/cpu.max')\" = 50000 ]"
   "bind mounts|echo in > \$W/f && mkdir -p \$W/d && [ \"\$(\$DR run --rm \$RT --network none -v \$W/f:/etc/f:ro -v \$W/d:/data \$IMG sh -c 'cat /etc/f; echo out > /data/o') \$(cat \$W/d/o)\" = 'in out' ]"
   "tmpfs|\$DR run --rm \$RT --network none --tmpfs /scratch \$IMG sh -c 'grep -q \" /scratch tmpfs\" /proc/mounts'"
-  "device|\$DR run --rm \$RT --network none --device /dev/fuse \$IMG sh -c 'test -c /dev/fuse'"
+  "device|{ [ -e /dev/fuse ] || /bin/busybox modprobe fuse; } && \$DR run --rm \$RT --network none --device /dev/fuse \$IMG sh -c 'test -c /dev/fuse'"
   "run missing 127|\$DR run --rm \$RT --network none \$IMG /nope 2>/dev/null; [ \$? = 127 ]"
   "run not executable 126|\$DR run --rm \$RT --network none \$IMG /etc/passwd 2>/dev/null; [ \$? = 126 ]"
   "detached exec|\$DR run -d \$RT --name e1 --network none \$IMG sleep 100 >/dev/null && [ \"\$(\$DR exec e1 echo ok)\" = ok ] && \$DR rm -f e1 >/dev/null"

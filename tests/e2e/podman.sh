@@ -61,7 +61,7 @@ SCENARIOS=(
   "exec with stdin|\$PM run -d --name i1 --network none \$IMG sleep 100 >/dev/null && o=\$(echo piped | \$PM exec -i i1 cat); \$PM rm -f -t 0 i1 >/dev/null; [ \"\$o\" = piped ]"
   "exec with tty|\$PM run -d --name i2 --network none \$IMG sleep 100 >/dev/null && script -qec \"\$PM exec -t i2 tty\" /dev/null </dev/null | grep -q /dev/pts/; rc=\$?; \$PM rm -f -t 0 i2 >/dev/null; [ \$rc = 0 ]"
   "cpus|[ \"\$(\$PM run --rm --network none --cpus 0.5 \$IMG sh -c 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d\" \" -f1 /sys/fs/cgroup/cpu.max')\" = 50000 ]"
-  "device|\$PM run --rm --network none --device /dev/fuse \$IMG test -c /dev/fuse"
+  "device|{ [ -e /dev/fuse ] || /bin/busybox modprobe fuse; } && \$PM run --rm --network none --device /dev/fuse \$IMG test -c /dev/fuse"
   "stats|\$PM run -d --name st1 --network none \$IMG sleep 100 >/dev/null && \$PM stats --no-stream st1 | grep -q st1; rc=\$?; \$PM rm -f -t 0 st1 >/dev/null; [ \$rc = 0 ]"
   "top|\$PM run -d --name t1 --network none \$IMG sleep 100 >/dev/null && \$PM top t1 | grep -q 'sleep 100'; rc=\$?; \$PM rm -f -t 0 t1 >/dev/null; [ \$rc = 0 ]"
 )
