@@ -106,6 +106,8 @@ fn shared_rootfs_propagation() {
     assert!(b.run_ok().contains(" shared:"));
     b.config["linux"]["rootfsPropagation"] = json!("rprivate");
     assert!(!b.run_ok().contains(" shared:"));
+    b.config["linux"]["rootfsPropagation"] = json!("runbindable");
+    assert!(b.run_ok().contains(" unbindable"));
 }
 
 #[test]

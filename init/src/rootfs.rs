@@ -8,6 +8,7 @@ use runc_init::{CgroupBind, Device, MountOp, Plan};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 const MS_BIND: u64 = libc::MS_BIND;
+const LATE_PROPAGATION: u64 = libc::MS_SHARED | libc::MS_UNBINDABLE;
 const MS_REC: u64 = libc::MS_REC;
 
 /// The rootfs, bind-mounted onto itself, held open.
@@ -127,9 +128,10 @@ fn read_link_at(dir: RawFd, name: &str) -> Option<String> {
 
 /// Makes "/" private/slave as asked and turns the rootfs into a mount point.
 pub fn prepare(plan: &Plan) -> R<Root> {
-    // pivot_root refuses shared mounts: a shared rootfsPropagation is applied
-    // after it (in enter); until then nothing may propagate to the host.
-    let before = if plan.root_propagation & libc::MS_SHARED != 0 { libc::MS_SLAVE | MS_REC } else { plan.root_propagation };
+    // pivot_root refuses shared mounts and an unbindable rootfs cannot be
+    // bound: those propagations are applied after pivot (in enter); until
+    // then nothing may propagate to the host.
+    let before = if plan.root_propagation & LATE_PROPAGATION != 0 { libc::MS_SLAVE | MS_REC } else { plan.root_propagation };
     sys::mount(None, "/", None, before, None, "propagation of /")?;
     sys::mount(Some(&plan.rootfs), &plan.rootfs, None, MS_BIND | MS_REC, None, &format!("rootfs {}", plan.rootfs))?;
     let fd = sys::open(&plan.rootfs, libc::O_PATH | libc::O_DIRECTORY, 0)?;
@@ -352,7 +354,7 @@ pub fn enter(root: Root, plan: &Plan) -> R<()> {
     let slash = cstr("/")?;
     // SAFETY: chdir with a valid C string.
     check(unsafe { libc::chdir(slash.as_ptr()) } as i64, || "chdir /".into())?;
-    if plan.root_propagation & libc::MS_SHARED != 0 {
+    if plan.root_propagation & LATE_PROPAGATION != 0 {
         sys::mount(None, "/", None, plan.root_propagation, None, "rootfs propagation")?;
     }
     if plan.rootfs_readonly {
