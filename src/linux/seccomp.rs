@@ -4,7 +4,7 @@
 use crate::spec::types::Seccomp;
 
 /// seccomp(2) returns a notify fd for the filter (SCMP_ACT_NOTIFY rules).
-pub const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 8;
+const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 8;
 
 /// Compiled filter: BPF bytes and seccomp(2) flags.
 pub struct Compiled {
