@@ -14,7 +14,7 @@ pub fn features() -> Value {
         "linux": {
             "namespaces": namespaces::TYPES.iter().map(|t| t.0).collect::<Vec<_>>(),
             "capabilities": caps,
-            "cgroup": {"v1": false, "v2": false, "systemd": false, "systemdUser": false, "rdma": false},
+            "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": true},
             "seccomp": seccomp(),
             "apparmor": {"enabled": cfg!(feature = "apparmor")},
             "selinux": {"enabled": cfg!(feature = "selinux")},

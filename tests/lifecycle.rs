@@ -154,7 +154,10 @@ fn features_tell_the_truth() {
     assert!(f["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "time"));
     assert!(f["mountOptions"].as_array().unwrap().iter().any(|o| o == "rbind"));
     assert_eq!(f["linux"]["seccomp"]["enabled"], true);
-    assert_eq!(f["linux"]["cgroup"]["v1"], false);
+    assert_eq!(f["linux"]["cgroup"]["v1"], true);
+    assert_eq!(f["linux"]["cgroup"]["v2"], true);
+    assert_eq!(f["linux"]["cgroup"]["systemd"], false);
+    assert!(f["linux"]["seccomp"]["actions"].as_array().unwrap().iter().any(|a| a == "SCMP_ACT_NOTIFY"));
     assert!(f["linux"]["capabilities"].as_array().unwrap().iter().any(|c| c == "CAP_SYS_ADMIN"));
 }
 
