@@ -53,7 +53,7 @@ const PROPAGATION: [(&str, u64); 8] = [
 
 /// Every option name this parser understands, sorted.
 pub fn known() -> Vec<&'static str> {
-    let mut v: Vec<&str> = FLAGS.iter().map(|f| f.0).chain(PROPAGATION.iter().map(|p| p.0)).collect();
+    let mut v: Vec<&str> = FLAGS.iter().map(|f| f.0).chain(PROPAGATION.iter().map(|p| p.0)).chain(["tmpcopyup"]).collect();
     v.sort_unstable();
     v
 }
