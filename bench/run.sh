@@ -44,6 +44,10 @@ for r in ours runc crun; do
     hf state "$r" "$R state many-1"
     hf list "$r" "$R list"
     for i in $(seq 100); do $R delete -f "many-$i" >/dev/null 2>&1; done
+    for par in 2 8; do
+        hyperfine -N -w 1 -r 3 --export-json "$work/par$par-$r.json" \
+            "sh -c 'seq 100 | xargs -P $par -I{} $R run $B p$par-{}'" >/dev/null 2>&1 || echo "bench: par$par failed for $r" >&2
+    done
 done
 
 python3 - "$work" <<'PY'
@@ -55,8 +59,10 @@ def med(name, r):
         return 1000 * json.load(open(f"{work}/{name}-{r}.json"))["results"][0]["median"]
     except Exception:
         return float("nan")
+rows += ["par2", "par8"]
 print(f"{'command':<8} {'ours ms':>9} {'runc ms':>9} {'crun ms':>9} {'ours/runc':>10} {'ours/crun':>10}")
 for n in rows:
     o, r, c = med(n, "ours"), med(n, "runc"), med(n, "crun")
     print(f"{n:<8} {o:9.2f} {r:9.2f} {c:9.2f} {o/r:10.2f} {o/c:10.2f}")
+print("(par2/par8: 100 runs, 2 or 8 at a time, the whole batch)")
 PY
