@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use serde_json::{json, Value};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Command, Output, Stdio};
 
 fn quiet(c: impl std::borrow::BorrowMut<Command>) -> Output {
@@ -204,34 +204,6 @@ fn exec_missing_binary_exits_255_with_runcs_words() {
     assert!(stderr(&out).contains("cannot exec in a stopped container"));
 }
 
-/// Receives one message on a listening unix socket; returns (data, fds).
-fn recv_fds(listener: &std::os::unix::net::UnixListener) -> (String, Vec<OwnedFd>) {
-    let (conn, _) = listener.accept().unwrap();
-    let mut buf = [0u8; 256];
-    let mut cmsg = [0u64; 32];
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-    mh.msg_iov = &mut iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cmsg.as_mut_ptr().cast();
-    mh.msg_controllen = std::mem::size_of_val(&cmsg) as _;
-    let n = unsafe { libc::recvmsg(conn.as_raw_fd(), &mut mh, 0) };
-    assert!(n >= 0);
-    let mut fds = Vec::new();
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&mh);
-        while !c.is_null() {
-            let len = ((*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
-            let p = libc::CMSG_DATA(c).cast::<RawFd>();
-            for i in 0..len {
-                fds.push(OwnedFd::from_raw_fd(*p.add(i)));
-            }
-            c = libc::CMSG_NXTHDR(&mh, c);
-        }
-    }
-    (String::from_utf8_lossy(&buf[..n as usize]).into_owned(), fds)
-}
-
 #[test]
 fn console_socket_receives_exactly_one_fd() {
     let mut b = Bundle::new("");
@@ -241,9 +213,10 @@ fn console_socket_receives_exactly_one_fd() {
     let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
     let id = b.track(&unique_id("console"));
     let mut create = b.runc(&["create", "--bundle", b.dir.to_str().unwrap(), "--console-socket", sock.to_str().unwrap(), &id]);
-    let h = std::thread::spawn(move || recv_fds(&listener));
+    let h = std::thread::spawn(move || accept_with_fds(&listener));
     ok(&quiet(create.stdout(Stdio::null())));
     let (name, fds) = h.join().unwrap();
+    let name = String::from_utf8_lossy(&name).into_owned();
     assert_eq!(fds.len(), 1, "exactly one fd");
     assert!(name.starts_with("/dev/pts/"), "{name:?}");
     ok(&quiet(b.runc(&["start", &id])));

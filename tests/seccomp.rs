@@ -105,7 +105,7 @@ fn log_and_spec_allow_flags_are_accepted() {
 /// and answers the container's mkdir calls itself (with EACCES here).
 #[test]
 fn notify_hands_the_fd_to_the_listener() {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
     let mut b = Bundle::new("mkdir /tmp/x 2>&1; echo rc=$?");
     let sock = b.base.join("agent.sock");
     let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
@@ -115,19 +115,9 @@ fn notify_hands_the_fd_to_the_listener() {
         "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]
     });
     let agent = std::thread::spawn(move || {
-        let (conn, _) = listener.accept().unwrap();
-        let mut buf = vec![0u8; 8192];
-        let mut cmsg = [0u64; 8];
-        let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-        let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-        mh.msg_iov = &mut iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = cmsg.as_mut_ptr().cast();
-        mh.msg_controllen = std::mem::size_of_val(&cmsg) as _;
-        let n = unsafe { libc::recvmsg(conn.as_raw_fd(), &mut mh, 0) };
-        assert!(n > 0);
-        let fd = unsafe { OwnedFd::from_raw_fd(*(libc::CMSG_DATA(libc::CMSG_FIRSTHDR(&mh)) as *const i32)) };
-        let state: Value = serde_json::from_slice(&buf[..n as usize]).unwrap();
+        let (data, fds) = accept_with_fds(&listener);
+        let fd = fds.into_iter().next().expect("the notify fd");
+        let state: Value = serde_json::from_slice(&data).unwrap();
         // struct seccomp_notif (80 bytes) and seccomp_notif_resp (24 bytes).
         let mut notif = [0u8; 80];
         let r = unsafe { libc::ioctl(fd.as_raw_fd(), 0xc0502100u64 as _, notif.as_mut_ptr()) };

@@ -146,6 +146,14 @@ unsafe fn ctx_ref<'a>(ctx: *const RuncContext) -> Result<&'a Runtime, Fail> {
     unsafe { ctx.as_ref() }.map(|c| &c.rt).ok_or((RuncError::InvalidArgument, "ctx is NULL".into()))
 }
 
+/// Stores a pid in an optional out-parameter (NULL: not wanted).
+fn put_pid(pid_out: *mut c_int, pid: i32) {
+    if !pid_out.is_null() {
+        // SAFETY: non-null out pointers are valid per the functions' contracts.
+        unsafe { *pid_out = pid };
+    }
+}
+
 /// Hands a string to the caller (freed with `runc_free`).
 fn give(out: *mut *mut c_char, s: String) -> Result<(), Fail> {
     let c = CString::new(s).map_err(|_| (RuncError::Internal, "string with NUL".to_string()))?;
@@ -222,10 +230,7 @@ pub unsafe extern "C" fn runc_create(ctx: *mut RuncContext, id: *const c_char, o
         // SAFETY: string fields of opts are NULL or valid strings.
         let copts = unsafe { args::create_options(&o)? };
         let created = lib(rt.create(id, &copts))?;
-        if !pid_out.is_null() {
-            // SAFETY: non-null out pointer per the contract.
-            unsafe { *pid_out = created.pid };
-        }
+        put_pid(pid_out, created.pid);
         Ok(())
     })
 }
@@ -317,10 +322,7 @@ pub unsafe extern "C" fn runc_exec(ctx: *mut RuncContext, id: *const c_char, pro
         // SAFETY: string fields are NULL or valid strings.
         let eopts = unsafe { args::exec_options(process, o.as_ref())? };
         let p = lib(rt.exec(id, &eopts))?;
-        if !pid_out.is_null() {
-            // SAFETY: non-null out pointer per the contract.
-            unsafe { *pid_out = p.pid };
-        }
+        put_pid(pid_out, p.pid);
         Ok(())
     })
 }

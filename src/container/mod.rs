@@ -5,7 +5,6 @@ mod exec;
 pub mod id;
 mod io;
 mod notify;
-pub mod procs;
 pub mod state;
 
 pub use exec::{ExecFlags, ExecOptions};
@@ -278,12 +277,9 @@ impl Runtime {
         self.container_pids(&st)
     }
 
-    /// From the cgroup when there is one, else from /proc.
+    /// The container's processes, from its cgroup.
     fn container_pids(&self, st: &State) -> Result<Vec<i32>> {
-        match &st.cgroup {
-            Some(cg) => cg.procs(),
-            None => procs::pids(st),
-        }
+        st.cgroup.as_ref().ok_or_else(|| Error::new(ErrorKind::State, format!("container {} has no cgroup", st.id)))?.procs()
     }
 
     fn cgroup_of(&self, id: &str) -> Result<(State, Cgroup)> {

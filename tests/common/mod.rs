@@ -131,6 +131,40 @@ impl Drop for Bundle {
     }
 }
 
+/// Accepts one connection and receives one message with its SCM_RIGHTS fds
+/// (what console sockets and seccomp agents get).
+pub fn accept_with_fds(listener: &std::os::unix::net::UnixListener) -> (Vec<u8>, Vec<std::os::fd::OwnedFd>) {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = vec![0u8; 16384];
+    let mut cmsg = [0u64; 32];
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: plain data whose pointers outlive the recvmsg call.
+    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
+    mh.msg_iov = &mut iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cmsg.as_mut_ptr().cast();
+    mh.msg_controllen = std::mem::size_of_val(&cmsg) as _;
+    // SAFETY: mh points at live buffers.
+    let n = unsafe { libc::recvmsg(conn.as_raw_fd(), &mut mh, 0) };
+    assert!(n >= 0, "recvmsg");
+    let mut fds = Vec::new();
+    // SAFETY: walking the control data the kernel filled; each fd is new and ours.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&mh);
+        while !c.is_null() {
+            let len = ((*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
+            let p = libc::CMSG_DATA(c).cast::<i32>();
+            for i in 0..len {
+                fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(p.add(i))));
+            }
+            c = libc::CMSG_NXTHDR(&mh, c);
+        }
+    }
+    buf.truncate(n as usize);
+    (buf, fds)
+}
+
 /// Waits up to 10 s for `path` to exist.
 pub fn wait_for(path: &Path) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
