@@ -22,7 +22,7 @@ fn build_init(out: &Path, root: &Path) {
     for p in ["init/src", "init/Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
-    let target = env::var("TARGET").unwrap();
+    let target = init_target(&env::var("TARGET").unwrap());
     let target_dir = out.join("init-target");
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
@@ -46,6 +46,34 @@ fn build_init(out: &Path, root: &Path) {
     assert!(status.success(), "building runc-init failed");
     let bin = target_dir.join(&target).join("release/runc-init");
     std::fs::copy(&bin, out.join("runc-init")).expect("copy runc-init");
+    // Names the on-disk cache of this exact init (FNV-1a; not a security check).
+    let bytes = std::fs::read(&bin).expect("read runc-init");
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100_0000_01b3));
+    println!("cargo:rustc-env=RUNC_INIT_HASH={hash:016x}-{}", bytes.len());
+}
+
+/// The init is built for musl when that Rust target is installed (`rustup
+/// target add x86_64-unknown-linux-musl`): musl starts in microseconds, while
+/// static glibc probes the CPU's caches with dozens of CPUID instructions,
+/// each a costly exit on virtual machines. Otherwise static glibc.
+/// `RUNC_INIT_TARGET` overrides the choice.
+fn init_target(host: &str) -> String {
+    println!("cargo:rerun-if-env-changed=RUNC_INIT_TARGET");
+    if let Ok(t) = env::var("RUNC_INIT_TARGET") {
+        return t;
+    }
+    let musl = host.replace("-gnu", "-musl");
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let libdir = Command::new(rustc).args(["--print", "target-libdir", "--target", &musl]).output();
+    let installed = libdir.ok().filter(|o| o.status.success()).is_some_and(|o| {
+        let dir = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+        std::fs::read_dir(dir).is_ok_and(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
+    });
+    if host.ends_with("-linux-gnu") && installed {
+        musl
+    } else {
+        host.to_string()
+    }
 }
 
 fn generate_header(out: &Path, root: &Path) {

@@ -24,29 +24,110 @@ fn hash(path: &str) -> Vec<u8> {
 }
 
 /// CVE-2019-5736: the container cannot write the program that set it up.
-/// The init runs from a sealed memfd, so even host root cannot open its
-/// /proc/PID/exe for writing; a container whose /bin/sh is `#!/proc/self/exe`
-/// only re-runs that sealed program; the runtime's binaries stay unchanged.
-#[test]
-fn cve_2019_5736_runtime_binary_cannot_be_overwritten() {
+/// The init runs from a sealed file, so even host root cannot open its
+/// /proc/PID/exe for writing; a container whose entry point is
+/// `#!/proc/self/exe` only re-runs that sealed program; the runtime's
+/// binaries (and the init cache behind the overlay) stay unchanged.
+/// `seal` is LIBRUNC_INIT_SEAL for the runs; `expect` the kind of file the
+/// init must run from ("overlay" or "memfd").
+fn attack_5736(b: &mut Bundle, seal: Option<&str>, expect: &str) {
     let runc = runc_bin();
     let before = hash(runc.to_str().unwrap());
-    let b = Bundle::new("sleep 100");
-    let id = create(&b, "5736");
-    let pid = init_pid(&b, &id);
+    let cache = cached_inits();
+    let with_seal = |mut c: Command| {
+        if let Some(v) = seal {
+            c.env("LIBRUNC_INIT_SEAL", v);
+        }
+        c
+    };
+    let id = b.track(&unique_id("5736"));
+    let st = with_seal(b.runc(&["create", "--bundle", b.dir.to_str().unwrap(), &id])).stdin(Stdio::null()).stdout(Stdio::null()).status().unwrap();
+    assert!(st.success());
+    let pid = init_pid(b, &id);
     let w = std::fs::OpenOptions::new().write(true).open(format!("/proc/{pid}/exe"));
     assert!(w.is_err(), "opened the init's exe for writing");
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
-    assert!(exe.to_string_lossy().starts_with("/memfd:runc-init"), "{}", exe.display());
+    let fs_type = fs_magic(&format!("/proc/{pid}/exe"));
+    match expect {
+        "memfd" => assert!(exe.to_string_lossy().starts_with("/memfd:runc-init"), "{}", exe.display()),
+        _ => assert_eq!(fs_type, 0x794c_7630, "init not on overlayfs: {}", exe.display()),
+    }
     assert!(b.runc(&["start", &id]).status().unwrap().success());
     // The classic payload: an entry point that execs /proc/self/exe.
     std::fs::write(b.dir.join("rootfs/bin/evil"), "#!/proc/self/exe\n").unwrap();
     std::process::Command::new("chmod").args(["755"]).arg(b.dir.join("rootfs/bin/evil")).status().unwrap();
-    let out = b.runc(&["exec", &id, "/bin/evil"]).stdin(Stdio::null()).output().unwrap();
+    let out = with_seal(b.runc(&["exec", &id, "/bin/evil"])).stdin(Stdio::null()).output().unwrap();
     assert_ne!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = b.runc(&["exec", &id, "sh", "-c", "for p in /proc/[0-9]*; do (echo x > $p/exe) 2>/dev/null && echo WROTE $p; done; echo done"]).stdin(Stdio::null()).output().unwrap();
+    let out = with_seal(b.runc(&["exec", &id, "sh", "-c", "for p in /proc/[0-9]*; do (echo x > $p/exe) 2>/dev/null && echo WROTE $p; done; echo done"])).stdin(Stdio::null()).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "done\n");
     assert_eq!(hash(runc.to_str().unwrap()), before, "runc binary changed");
+    assert_eq!(cached_inits(), cache, "a cached init changed");
+    assert!(b.runc(&["delete", "-f", &id]).status().unwrap().success());
+}
+
+/// Contents of every cached init under /run/librunc.
+fn cached_inits() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/run/librunc").into_iter().flatten().flatten() {
+        let f = e.path().join("runc-init");
+        if let Ok(bytes) = std::fs::read(&f) {
+            out.push((f, bytes));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn fs_magic(path: &str) -> i64 {
+    let c = std::ffi::CString::new(path).unwrap();
+    // SAFETY: statfs into a zeroed struct with a valid path.
+    let mut sf: libc::statfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statfs(c.as_ptr(), &mut sf) }, 0, "statfs {path}");
+    sf.f_type as i64
+}
+
+#[test]
+fn cve_2019_5736_runtime_binary_cannot_be_overwritten() {
+    // Default: the init comes through a read-only overlayfs.
+    attack_5736(&mut Bundle::new("sleep 100"), None, "overlay");
+    // Forced copy into a sealed memfd.
+    attack_5736(&mut Bundle::new("sleep 100"), Some("copy"), "memfd");
+    // A container that may hold CAP_SYS_ADMIN without a user namespace
+    // always gets the memfd (map_files of an overlay mapping on old kernels).
+    let mut b = Bundle::new("sleep 100");
+    let caps = &mut b.config["process"]["capabilities"];
+    for set in ["bounding", "effective", "permitted"] {
+        caps[set].as_array_mut().unwrap().push(json!("CAP_SYS_ADMIN"));
+    }
+    attack_5736(&mut b, None, "memfd");
+}
+
+/// The on-disk cache behind the overlay is refused unless it is root's and
+/// closed to others; a bad value of LIBRUNC_INIT_SEAL is a clear error.
+#[test]
+fn init_seal_choice_is_checked() {
+    let b = Bundle::new("true");
+    let id = b.track(&unique_id("seal"));
+    let out = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]).env("LIBRUNC_INIT_SEAL", "bogus").stdin(Stdio::null()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LIBRUNC_INIT_SEAL=bogus"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(b.state_entries().is_empty(), "{:?}", b.state_entries());
+    let out = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]).env("LIBRUNC_INIT_SEAL", "shared").stdin(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A cache directory others can write to is not trusted: the init is copied.
+    std::fs::create_dir_all("/run/librunc").unwrap();
+    let b = Bundle::new("sleep 100");
+    let id = b.track(&unique_id("seal"));
+    b.write_config();
+    let script = format!(
+        "mount --make-rprivate / && mount -t tmpfs -o mode=0777 none /run/librunc && exec {} --root {} create --bundle {} {id}",
+        runc_bin().display(), b.root.display(), b.dir.display()
+    );
+    let st = Command::new("unshare").args(["-m", "sh", "-c", &script]).stdin(Stdio::null()).stdout(Stdio::null()).status().unwrap();
+    assert!(st.success());
+    let pid = init_pid(&b, &id);
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert!(exe.to_string_lossy().starts_with("/memfd:runc-init"), "{}", exe.display());
 }
 
 /// CVE-2016-9962: during set-up the init is not dumpable, so processes in

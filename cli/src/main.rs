@@ -1,5 +1,9 @@
 //! `runc`: flag parsing and printing over librunc. No behaviour lives here.
 
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 mod log;
 mod print;
 mod update;

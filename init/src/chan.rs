@@ -56,10 +56,14 @@ pub fn send(sock: RawFd, tag: u8, data: &[u8], fds: &[RawFd]) -> io::Result<()> 
 
 /// Receives one message; `Ok(None)` means the peer closed the socket.
 pub fn recv(sock: RawFd) -> io::Result<Option<Msg>> {
-    // Uninitialised capacity: a large allocation is mmap'ed and only the
-    // pages the message fills are touched (no 1 MiB memset per message).
-    let mut buf: Vec<u8> = Vec::with_capacity(MAX_MSG);
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: MAX_MSG };
+    // Learn the message's size first (MSG_TRUNC reports it), so the buffer
+    // fits it exactly instead of reserving MAX_MSG for a one-byte message.
+    let size = retry(|| {
+        // SAFETY: a zero-length peek; no buffer is written.
+        unsafe { libc::recv(sock, std::ptr::null_mut(), 0, libc::MSG_PEEK | libc::MSG_TRUNC) }
+    })?;
+    let mut buf: Vec<u8> = vec![0; size.clamp(1, MAX_MSG)];
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
     let mut cmsg_buf = [0u64; 16];
     // SAFETY: as in send(): plain data whose pointers outlive the call.
     let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -67,17 +71,8 @@ pub fn recv(sock: RawFd) -> io::Result<Option<Msg>> {
     mh.msg_iovlen = 1;
     mh.msg_control = cmsg_buf.as_mut_ptr().cast();
     mh.msg_controllen = std::mem::size_of_val(&cmsg_buf) as _;
-    let n = loop {
-        // SAFETY: mh points at live buffers.
-        let n = unsafe { libc::recvmsg(sock, &mut mh, libc::MSG_CMSG_CLOEXEC) };
-        if n >= 0 {
-            break n as usize;
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    };
+    // SAFETY: mh points at live buffers.
+    let n = retry(|| unsafe { libc::recvmsg(sock, &mut mh, libc::MSG_CMSG_CLOEXEC) })?;
     let fds = take_fds(&mh);
     if n == 0 {
         return Ok(None);
@@ -85,10 +80,23 @@ pub fn recv(sock: RawFd) -> io::Result<Option<Msg>> {
     if mh.msg_flags & libc::MSG_TRUNC != 0 {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "sync message too large"));
     }
-    // SAFETY: recvmsg initialised the first n bytes (n <= MAX_MSG).
-    unsafe { buf.set_len(n) };
+    buf.truncate(n);
     let tag = buf.remove(0);
     Ok(Some(Msg { tag, data: buf, fds }))
+}
+
+/// Repeats a system call interrupted by a signal.
+fn retry(mut f: impl FnMut() -> isize) -> io::Result<usize> {
+    loop {
+        let n = f();
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
 }
 
 fn take_fds(mh: &libc::msghdr) -> Vec<OwnedFd> {

@@ -152,10 +152,13 @@ fn kept_flags(fd: RawFd) -> u64 {
         (libc::ST_NOEXEC, libc::MS_NOEXEC),
         (libc::ST_NOATIME, libc::MS_NOATIME),
         (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-        (libc::ST_RELATIME, libc::MS_RELATIME),
+        (ST_RELATIME, libc::MS_RELATIME),
     ];
     map.iter().filter(|(st, _)| sv.f_flag & st != 0).fold(0, |a, (_, ms)| a | ms)
 }
+
+/// statvfs's relatime bit (musl's libc crate lacks the constant).
+const ST_RELATIME: libc::c_ulong = 0x1000;
 
 const REMOUNT_MASK: u64 = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_NOATIME
     | libc::MS_NODIRATIME | libc::MS_RELATIME | libc::MS_STRICTATIME;
@@ -223,21 +226,37 @@ fn mount_cgroup(root: &Root, m: &MountOp) -> R<()> {
     }
     let base = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
     sys::mount(Some("tmpfs"), &fd_path(target.as_raw_fd()), Some("tmpfs"), base, Some("mode=755"), &format!("tmpfs on {}", m.dest))?;
+    // The tmpfs is new and nothing runs in the container yet: plain *at()
+    // calls below its root cannot meet a planted symlink.
+    let dir = root.resolve(&m.dest)?;
     for b in &m.cgroup {
         let dest = format!("{}/{}", m.dest.trim_end_matches('/'), b.name);
-        let sub = root.mkdir_all(&dest, false)?;
+        let n = cstr(&b.name)?;
+        // SAFETY: an open directory fd and a valid C string.
+        check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), 0o755) } as i64, || format!("mkdir {dest}"))?;
+        let sub = open_path_at(dir.as_raw_fd(), &b.name)?;
         bind(&b.host_dir, &sub, false, &dest)?;
-        remount_bind(root, &dest, ro | base)?;
-        let dir = root.resolve(&m.dest)?;
+        let bound = open_path_at(dir.as_raw_fd(), &b.name)?;
+        let f = libc::MS_REMOUNT | MS_BIND | ro | base | kept_flags(bound.as_raw_fd());
+        sys::mount(None, &fd_path(bound.as_raw_fd()), None, f, None, &format!("remount {dest}"))?;
         for l in &b.links {
             symlink_at(dir.as_raw_fd(), &b.name, l)?;
         }
     }
     if ro & libc::MS_RDONLY != 0 {
-        let t = root.resolve(&m.dest)?;
-        sys::mount(None, &fd_path(t.as_raw_fd()), None, libc::MS_REMOUNT | base | libc::MS_RDONLY, None, &format!("remount {}", m.dest))?;
+        sys::mount(None, &fd_path(dir.as_raw_fd()), None, libc::MS_REMOUNT | base | libc::MS_RDONLY, None, &format!("remount {}", m.dest))?;
     }
     Ok(())
+}
+
+/// An O_PATH fd for `name` directly under `dir`, never following a symlink.
+fn open_path_at(dir: RawFd, name: &str) -> R<OwnedFd> {
+    let n = cstr(name)?;
+    // SAFETY: openat with a valid C string; O_NOFOLLOW refuses a symlink.
+    let fd = unsafe { libc::openat(dir, n.as_ptr(), libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
+    check(fd as i64, || format!("open {name}"))?;
+    // SAFETY: a new fd we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn symlink_at(dir: RawFd, target: &str, name: &str) -> R<()> {
@@ -261,13 +280,19 @@ fn split(path: &str) -> (&str, &str) {
 
 /// Creates the config's device nodes (or binds the host's, in a user namespace).
 pub fn make_devices(root: &Root, plan: &Plan) -> R<()> {
+    // Most nodes share a directory (/dev): resolve it once.
+    let mut parent: Option<(&str, OwnedFd)> = None;
     for d in &plan.devices {
         if plan.bind_devices {
             let t = root.mkdir_all(&d.path, true)?;
             bind(&d.path, &t, false, &d.path)?;
             continue;
         }
-        mknod(root, d)?;
+        let (dir, name) = split(&d.path);
+        if parent.as_ref().is_none_or(|(p, _)| *p != dir) {
+            parent = Some((dir, root.mkdir_all(dir, false)?));
+        }
+        mknod(parent.as_ref().map(|(_, fd)| fd.as_raw_fd()).unwrap(), name, d)?;
     }
     if plan.dev_links {
         let dev = root.resolve("/dev")?;
@@ -285,18 +310,16 @@ pub fn make_devices(root: &Root, plan: &Plan) -> R<()> {
     Ok(())
 }
 
-fn mknod(root: &Root, d: &Device) -> R<()> {
-    let (parent, name) = split(&d.path);
-    let dir = root.mkdir_all(parent, false)?;
+fn mknod(dir: RawFd, name: &str, d: &Device) -> R<()> {
     let n = cstr(name)?;
     let dev = libc::makedev(d.major as u32, d.minor as u32);
     // SAFETY: dir is an open directory fd, n a valid C string.
-    let r = unsafe { libc::mknodat(dir.as_raw_fd(), n.as_ptr(), d.kind | (d.mode & 0o7777), dev) };
+    let r = unsafe { libc::mknodat(dir, n.as_ptr(), d.kind | (d.mode & 0o7777), dev) };
     if r < 0 && errno() != libc::EEXIST {
         return Err(format!("mknod {}: {}", d.path, sys::errno_text(errno())));
     }
     // SAFETY: as above; AT_SYMLINK_NOFOLLOW keeps a planted symlink from being followed.
-    let r = unsafe { libc::fchownat(dir.as_raw_fd(), n.as_ptr(), d.uid, d.gid, libc::AT_SYMLINK_NOFOLLOW) };
+    let r = unsafe { libc::fchownat(dir, n.as_ptr(), d.uid, d.gid, libc::AT_SYMLINK_NOFOLLOW) };
     check(r as i64, || format!("chown {}", d.path)).map(drop)
 }
 

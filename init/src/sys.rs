@@ -134,6 +134,14 @@ pub fn prctl(op: i32, arg: u64, what: &str) -> R<()> {
     check(r as i64, || what.to_string()).map(drop)
 }
 
+/// The command line as strings (there is no Rust runtime to collect it).
+pub fn args(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<String> {
+    (0..argc.max(0) as usize)
+        // SAFETY: the kernel passes argc valid, NUL-terminated argv strings.
+        .map(|i| unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) }.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// Resets every signal to its default action and unblocks all of them.
 pub fn reset_signals() {
     for sig in 1..libc::SIGRTMAX() {

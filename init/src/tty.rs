@@ -18,7 +18,7 @@ pub fn open(master: OwnedFd, p: &ProcessPlan) -> R<(OwnedFd, OwnedFd)> {
     // SAFETY: TIOCSPTLCK reads an int through the pointer.
     check(unsafe { libc::ioctl(m, libc::TIOCSPTLCK, &unlock) } as i64, || "unlock pty".into())?;
     // SAFETY: TIOCGPTPEER returns a new fd for the peer of this master.
-    let s = unsafe { libc::ioctl(m, TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    let s = unsafe { libc::ioctl(m, TIOCGPTPEER as _, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
     check(s as i64, || "open pty peer".into())?;
     // SAFETY: s is a fresh fd from the kernel.
     let peer = unsafe { OwnedFd::from_raw_fd(s) };

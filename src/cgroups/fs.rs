@@ -7,6 +7,25 @@ pub fn write(path: &Path, value: &str, what: &str) -> Result<()> {
     std::fs::write(path, value).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", path.display(), crate::error::io_text(&e))))
 }
 
+/// A knob file opened once for several writes (each write is one record,
+/// as with devices.allow): saves an open and a close per record.
+pub struct Knob {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl Knob {
+    pub fn open(path: &Path, what: &str) -> Result<Knob> {
+        let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::new(ErrorKind::System, format!("{what}: open {}: {}", path.display(), crate::error::io_text(&e))))?;
+        Ok(Knob { path: path.to_path_buf(), file })
+    }
+
+    pub fn put(&mut self, value: &str, what: &str) -> Result<()> {
+        use std::io::Write;
+        self.file.write_all(value.as_bytes()).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", self.path.display(), crate::error::io_text(&e))))
+    }
+}
+
 pub fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::sys(format!("read {}", path.display()), e))
 }

@@ -49,10 +49,10 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
         // default verdict first ("a *:* rwm"), then add the exceptions.
         let d = need(cg, "devices", "devices")?;
         let (allow, exceptions) = super::devices::reduce(devices);
-        w(d, if allow { "devices.allow" } else { "devices.deny" }, "a *:* rwm", "devices")?;
+        let mut files = [fs::Knob::open(&d.join("devices.deny"), "devices")?, fs::Knob::open(&d.join("devices.allow"), "devices")?];
+        files[allow as usize].put("a *:* rwm", "devices")?;
         for rule in exceptions {
-            let file = if rule.allow { "devices.allow" } else { "devices.deny" };
-            w(d, file, rule.v1_line(), "devices")?;
+            files[rule.allow as usize].put(&rule.v1_line(), "devices")?;
         }
     }
     memory(cg, r)?;

@@ -80,7 +80,8 @@ impl Runtime {
         let plan = plan::build_exec(&spec, &opts.process, st.pid, &popts)?;
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
-        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds })?;
+        let seal = crate::process::initbin::Seal::for_container(&spec, Some(&opts.process));
+        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds, seal })?;
         if let Some(cg) = &st.cgroup {
             if let Err(e) = cg.join(sp.pid) {
                 let _ = super::kill_and_wait(sp.pid);

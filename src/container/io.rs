@@ -23,18 +23,38 @@ fn with_short_path<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Result
     f(&short)
 }
 
+/// The start socket of a state dir: SOCK_SEQPACKET, so each sync message
+/// arrives whole, as on the init's own socketpair.
 pub fn listen(path: &Path) -> Result<OwnedFd> {
     with_short_path(path, |p| {
-        let l = std::os::unix::net::UnixListener::bind(p).context(|| format!("listen on {}", path.display()))?;
-        Ok(OwnedFd::from(l))
+        let fd = seqpacket().context(|| format!("socket for {}", path.display()))?;
+        let addr = nix::sys::socket::UnixAddr::new(p).map_err(|e| Error::sys(format!("address {}", path.display()), e))?;
+        nix::sys::socket::bind(fd.as_raw_fd(), &addr).map_err(|e| Error::sys(format!("listen on {}", path.display()), e))?;
+        nix::sys::socket::listen(&fd, nix::sys::socket::Backlog::MAXCONN).map_err(|e| Error::sys(format!("listen on {}", path.display()), e))?;
+        Ok(fd)
     })
 }
 
 pub fn connect(path: &Path) -> Result<OwnedFd> {
     with_short_path(path, |p| {
+        let fd = seqpacket().context(|| format!("socket for {}", path.display()))?;
+        let addr = nix::sys::socket::UnixAddr::new(p).map_err(|e| Error::sys(format!("address {}", path.display()), e))?;
+        nix::sys::socket::connect(fd.as_raw_fd(), &addr).map_err(|e| Error::sys(format!("connect to {}", path.display()), e))?;
+        Ok(fd)
+    })
+}
+
+/// A stream connection, as seccomp agents at listenerPath expect.
+pub fn connect_stream(path: &Path) -> Result<OwnedFd> {
+    with_short_path(path, |p| {
         let s = std::os::unix::net::UnixStream::connect(p).context(|| format!("connect to {}", path.display()))?;
         Ok(OwnedFd::from(s))
     })
+}
+
+fn seqpacket() -> std::io::Result<OwnedFd> {
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+    socket(AddressFamily::Unix, SockType::SeqPacket, SockFlag::SOCK_CLOEXEC, None).map_err(std::io::Error::from)
 }
 
 /// Sends the pty master over the console socket: one sendmsg, one fd, the pty name as data.

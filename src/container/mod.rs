@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_ROOT: &str = "/run/runc";
 const START_SOCK: &str = "start.sock";
 const CONFIG_COPY: &str = "config.json";
+/// The config's hooks, kept apart only when there are poststart or poststop
+/// hooks, so that start and delete need not parse the whole config.
+const HOOKS_COPY: &str = "hooks.json";
 
 /// A state root: where containers' state directories live.
 #[derive(Debug, Clone)]
@@ -110,10 +113,14 @@ impl Runtime {
     #[allow(clippy::too_many_arguments)]
     fn create_in(&self, id: &str, dir: &Path, b: &spec::Bundle, plan: &runc_init::Plan, opts: &CreateOptions, cgroup: &Cgroup, pid: &mut Option<i32>) -> Result<Created> {
         std::fs::write(dir.join(CONFIG_COPY), serde_json::to_vec(&b.raw).expect("json")).context(|| format!("write {}/{CONFIG_COPY}", dir.display()))?;
+        if b.spec.hooks.as_ref().is_some_and(|h| !h.poststart.is_empty() || !h.poststop.is_empty()) {
+            std::fs::write(dir.join(HOOKS_COPY), serde_json::to_vec(&b.raw["hooks"]).expect("json")).context(|| format!("write {}/{HOOKS_COPY}", dir.display()))?;
+        }
         let listener = listen(&dir.join(START_SOCK))?;
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
-        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds })?;
+        let seal = crate::process::initbin::Seal::for_container(&b.spec, None);
+        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds, seal })?;
         *pid = Some(sp.pid);
         // Before the plan is sent: the init (and so every child) starts in the cgroup.
         cgroup.join(sp.pid)?;
@@ -175,8 +182,7 @@ impl Runtime {
         st.started = true;
         st.status = Status::Running;
         st.save(&dir)?;
-        let spec = self.config(&dir)?;
-        let post = spec.hooks.map(|h| h.poststart).unwrap_or_default();
+        let post = self.post_hooks(&dir)?.poststart;
         for w in hooks::run_all_warn(&post, &st.to_oci_json().to_string(), "poststart") {
             crate::log::warn(&w);
         }
@@ -192,6 +198,16 @@ impl Runtime {
         let dir = self.dir(id)?;
         State::load(&dir, id)?;
         Ok(self.config(&dir)?.process.unwrap_or_default())
+    }
+
+    /// The poststart and poststop hooks of the container (none if it has none).
+    fn post_hooks(&self, dir: &Path) -> Result<spec::types::Hooks> {
+        let path = dir.join(HOOKS_COPY);
+        match std::fs::read(&path) {
+            Ok(text) => serde_json::from_slice(&text).map_err(|e| Error::new(ErrorKind::System, format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+            Err(e) => Err(Error::sys(format!("read {}", path.display()), e)),
+        }
     }
 
     /// The config the container was created with (kept in its state dir).
@@ -239,10 +255,9 @@ impl Runtime {
         if let Some(cg) = &st.cgroup {
             cg.destroy()?;
         }
-        let spec = self.config(&dir).ok();
+        let post = self.post_hooks(&dir).map(|h| h.poststop).unwrap_or_default();
         std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))?;
         drop(lock);
-        let post = spec.and_then(|s| s.hooks).map(|h| h.poststop).unwrap_or_default();
         let stopped = State { status: Status::Stopped, ..st }.to_oci_json().to_string();
         for w in hooks::run_all_warn(&post, &stopped, "poststop") {
             crate::log::warn(&w);

@@ -2,7 +2,7 @@
 //! which passes it to the agent at `linux.seccomp.listenerPath` with the
 //! container's state (runtime-spec "ContainerProcessState"), in one sendmsg.
 
-use super::io::connect;
+use super::io::connect_stream;
 use super::state::State;
 use crate::error::{Error, Result};
 use crate::spec::types::Seccomp;
@@ -19,7 +19,7 @@ pub fn forward(seccomp: Option<&Seccomp>, st: &State, fd: OwnedFd) -> Result<()>
         "state": st.to_oci_json(),
     })
     .to_string();
-    let conn = connect(std::path::Path::new(path)).map_err(|e| Error::new(e.kind, format!("linux.seccomp.listenerPath: {}", e.msg)))?;
+    let conn = connect_stream(std::path::Path::new(path)).map_err(|e| Error::new(e.kind, format!("linux.seccomp.listenerPath: {}", e.msg)))?;
     let iov = [std::io::IoSlice::new(msg.as_bytes())];
     let fds = [fd.as_raw_fd()];
     let cmsg = [nix::sys::socket::ControlMessage::ScmRights(&fds)];

@@ -1,18 +1,77 @@
-//! The embedded init program, copied once per process into a sealed memfd.
-//! Containers can never write to it (CVE-2019-5736): the memfd is sealed
-//! against writes and resizing, and it is not the caller's own binary.
+//! The embedded init program and the sealed file it runs from. A container
+//! can never write to it (CVE-2019-5736). Two ways, the same guarantee:
+//!
+//! - `Seal::Shared`: the init is cached once on disk (`/run/librunc/<hash>/`)
+//!   and opened through a private, detached overlayfs mount with two lower
+//!   layers and no upper one. Such a mount is read-only at the superblock and
+//!   cannot be remounted writable, so the file cannot be opened for writing
+//!   from any mount namespace. Costs a mount instead of a 1.2 MiB copy.
+//! - `Seal::Copy`: a memfd copy sealed against writes and resizing. Used when
+//!   the overlay cannot be made (not root, no overlayfs, read-only /run) and
+//!   for containers that may hold CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in
+//!   the initial user namespace: on kernels before 6.6 /proc/PID/map_files
+//!   of an overlay mapping leads to the lower file, which such a process could
+//!   open for writing.
+//!
+//! `LIBRUNC_INIT_SEAL=copy` forces the memfd, `=shared` the overlay (failing
+//! when it cannot be made). Each kind is made once per process; its one fd is
+//! kept for the process's lifetime.
 
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
+use crate::spec::types::{Process, Spec};
 use once_cell::sync::OnceCell;
+use std::ffi::CString;
 use std::io::Write;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 static INIT_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runc-init"));
-static SEALED: OnceCell<OwnedFd> = OnceCell::new();
+const INIT_HASH: &str = env!("RUNC_INIT_HASH");
+const CACHE: &str = "/run/librunc";
+const NAME: &str = "runc-init";
 
-/// The sealed memfd holding runc-init (made on first use, then shared).
-pub fn fd() -> Result<RawFd> {
-    SEALED.get_or_try_init(seal).map(|f| f.as_raw_fd())
+static SHARED: OnceCell<std::result::Result<OwnedFd, String>> = OnceCell::new();
+static COPY: OnceCell<OwnedFd> = OnceCell::new();
+
+/// How the init of one container (or exec) must be sealed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seal {
+    Shared,
+    Copy,
+}
+
+impl Seal {
+    /// `Copy` when a process of the container may hold CAP_SYS_ADMIN or
+    /// CAP_CHECKPOINT_RESTORE in the initial user namespace (no user
+    /// namespace and either in a bounding set); `Shared` otherwise.
+    pub fn for_container(spec: &Spec, extra: Option<&Process>) -> Seal {
+        let linux = spec.linux.as_ref();
+        if linux.is_some_and(|l| l.namespaces.iter().any(|n| n.kind == "user")) {
+            return Seal::Shared;
+        }
+        let strong = |p: Option<&Process>| {
+            p.and_then(|p| p.capabilities.as_ref()).and_then(|c| c.bounding.as_ref()).is_some_and(|b| {
+                b.iter().any(|c| c == "CAP_SYS_ADMIN" || c == "CAP_CHECKPOINT_RESTORE")
+            })
+        };
+        if strong(spec.process.as_ref()) || strong(extra) {
+            Seal::Copy
+        } else {
+            Seal::Shared
+        }
+    }
+}
+
+/// The fd runc-init is exec'd from (made on first use, then shared).
+pub fn fd(seal: Seal) -> Result<RawFd> {
+    let forced = std::env::var("LIBRUNC_INIT_SEAL").ok();
+    match (forced.as_deref(), seal) {
+        (Some("copy"), _) | (None | Some(""), Seal::Copy) => copy(),
+        (Some("shared"), _) => shared().map_err(|e| Error::new(crate::ErrorKind::Init, format!("LIBRUNC_INIT_SEAL=shared: {e}"))),
+        (None | Some(""), Seal::Shared) => shared().or_else(|_| copy()),
+        (Some(other), _) => Err(Error::new(crate::ErrorKind::InvalidArgument, format!("LIBRUNC_INIT_SEAL={other}: want copy or shared"))),
+    }
 }
 
 /// Size of the embedded init, for diagnostics and benchmarks.
@@ -20,7 +79,18 @@ pub fn size() -> usize {
     INIT_ELF.len()
 }
 
-fn seal() -> Result<OwnedFd> {
+fn copy() -> Result<RawFd> {
+    COPY.get_or_try_init(seal_memfd).map(|f| f.as_raw_fd())
+}
+
+fn shared() -> std::result::Result<RawFd, String> {
+    match SHARED.get_or_init(|| cached_dir().and_then(|dir| overlay_open(&dir))) {
+        Ok(fd) => Ok(fd.as_raw_fd()),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+fn seal_memfd() -> Result<OwnedFd> {
     use nix::sys::memfd::{memfd_create, MemFdCreateFlag as F};
     // MFD_EXEC (0x10) is needed where vm.memfd_noexec is set; older kernels reject it.
     let fd = memfd_create(c"runc-init", F::MFD_CLOEXEC | F::MFD_ALLOW_SEALING | F::from_bits_retain(0x10))
@@ -31,7 +101,118 @@ fn seal() -> Result<OwnedFd> {
     let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
     // SAFETY: fcntl on an fd we own, with integer arguments.
     if unsafe { libc::fcntl(f.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
-        return Err(crate::Error::sys("seal runc-init memfd", std::io::Error::last_os_error()));
+        return Err(Error::sys("seal runc-init memfd", std::io::Error::last_os_error()));
     }
     Ok(f.into())
+}
+
+/// `/run/librunc/<hash>` holding exactly runc-init, written once (atomically,
+/// by renaming a finished directory into place) and trusted only if the
+/// directories are root's and closed to others.
+fn cached_dir() -> std::result::Result<PathBuf, String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err("not root".into());
+    }
+    let base = Path::new(CACHE);
+    private_dir(base)?;
+    private_dir(&base.join("empty"))?;
+    let dir = base.join(INIT_HASH);
+    if cached_ok(&dir) {
+        return Ok(dir);
+    }
+    let tmp = base.join(format!(".tmp-{}-{}", std::process::id(), INIT_HASH));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let made = write_cache(&tmp).and_then(|_| std::fs::rename(&tmp, &dir).map_err(|e| format!("rename {}: {e}", tmp.display())));
+    let _ = std::fs::remove_dir_all(&tmp);
+    match made {
+        Ok(()) => Ok(dir),
+        // Another process may have won the race.
+        Err(_) if cached_ok(&dir) => Ok(dir),
+        Err(e) => Err(e),
+    }
+}
+
+fn private_dir(p: &Path) -> std::result::Result<(), String> {
+    match std::fs::DirBuilder::new().mode(0o700).create(p) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("create {}: {e}", p.display())),
+    }
+    let m = std::fs::symlink_metadata(p).map_err(|e| format!("stat {}: {e}", p.display()))?;
+    if !m.is_dir() || m.uid() != 0 || m.mode() & 0o022 != 0 {
+        return Err(format!("{} is not a root-only directory", p.display()));
+    }
+    Ok(())
+}
+
+fn cached_ok(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(NAME))
+        .is_ok_and(|m| m.is_file() && m.uid() == 0 && m.len() == INIT_ELF.len() as u64 && m.mode() & 0o022 == 0)
+}
+
+fn write_cache(tmp: &Path) -> std::result::Result<(), String> {
+    std::fs::DirBuilder::new().mode(0o700).create(tmp).map_err(|e| format!("create {}: {e}", tmp.display()))?;
+    let path = tmp.join(NAME);
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o500).open(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
+    f.write_all(INIT_ELF).and_then(|_| f.sync_all()).map_err(|e| format!("write {}: {e}", path.display()))
+}
+
+/// Opens `dir/runc-init` through a new detached, read-only overlayfs mount.
+fn overlay_open(dir: &Path) -> std::result::Result<OwnedFd, String> {
+    let ctx = fsopen("overlay")?;
+    // Two lower layers and no upper one: overlayfs makes such a mount read-only.
+    let lower = format!("{}:{}/empty", dir.display(), CACHE);
+    fsconfig_str(&ctx, "lowerdir", &lower)?;
+    let _ = fsconfig_str(&ctx, "xino", "off");
+    fsconfig_create(&ctx)?;
+    let mnt = fsmount(&ctx, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV)?;
+    let name = CString::new(NAME).unwrap();
+    // SAFETY: openat on a mount fd we own with a valid C string.
+    let fd = unsafe { libc::openat(mnt.as_raw_fd(), name.as_ptr(), libc::O_PATH | libc::O_CLOEXEC | libc::O_NOFOLLOW) };
+    if fd < 0 {
+        return Err(format!("open {NAME} in the overlay of {}: {}", dir.display(), std::io::Error::last_os_error()));
+    }
+    // SAFETY: fd is new and ours.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn fsopen(fs: &str) -> std::result::Result<OwnedFd, String> {
+    let name = CString::new(fs).unwrap();
+    // SAFETY: fsopen with a valid C string; returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_fsopen, name.as_ptr(), libc::FSOPEN_CLOEXEC) };
+    if fd < 0 {
+        return Err(format!("fsopen {fs}: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: fd is new and ours.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn fsconfig_str(ctx: &OwnedFd, key: &str, value: &str) -> std::result::Result<(), String> {
+    let (k, v) = (CString::new(key).unwrap(), CString::new(value).map_err(|_| format!("{key}: NUL in {value:?}"))?);
+    // SAFETY: fsconfig on our context fd with valid C strings.
+    let r = unsafe { libc::syscall(libc::SYS_fsconfig, ctx.as_raw_fd(), libc::FSCONFIG_SET_STRING, k.as_ptr(), v.as_ptr(), 0) };
+    if r < 0 {
+        return Err(format!("overlayfs {key}={value}: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+fn fsconfig_create(ctx: &OwnedFd) -> std::result::Result<(), String> {
+    // SAFETY: fsconfig CMD_CREATE takes no pointers.
+    let r = unsafe { libc::syscall(libc::SYS_fsconfig, ctx.as_raw_fd(), libc::FSCONFIG_CMD_CREATE, 0usize, 0usize, 0) };
+    if r < 0 {
+        return Err(format!("create overlayfs: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+fn fsmount(ctx: &OwnedFd, attrs: u64) -> std::result::Result<OwnedFd, String> {
+    // SAFETY: fsmount on our context fd with integer flags.
+    let fd = unsafe { libc::syscall(libc::SYS_fsmount, ctx.as_raw_fd(), libc::FSMOUNT_CLOEXEC, attrs) };
+    if fd < 0 {
+        return Err(format!("fsmount overlayfs: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: fd is new and ours.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }

@@ -17,6 +17,8 @@ pub struct SpawnFds {
     pub stdio: [RawFd; 3],
     /// The caller's fds 3..3+N stay open in the container.
     pub preserve_fds: u32,
+    /// How the init binary is sealed for this container.
+    pub seal: super::initbin::Seal,
 }
 
 /// A running runc-init (stage one) and our end of its sync socket.
@@ -26,7 +28,7 @@ pub struct Spawned {
 }
 
 pub fn spawn(fds: &SpawnFds) -> Result<Spawned> {
-    let exe = super::initbin::fd()?;
+    let exe = super::initbin::fd(fds.seal)?;
     let (ours, theirs) = nix::sys::socket::socketpair(
         nix::sys::socket::AddressFamily::Unix,
         nix::sys::socket::SockType::SeqPacket,
