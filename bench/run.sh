@@ -1,26 +1,38 @@
 #!/bin/bash
 # bench/run.sh: our runc vs Debian's runc and crun, side by side, with hyperfine.
-# Prints a table of medians (ms) and our ratio to each. Not a test: no limits.
-#   bench/run.sh [RUNS]          (as root; `make bench` builds first)
-# crun 1.8 refuses hybrid cgroup hosts, so everything runs in a private mount
-# namespace with /sys/fs/cgroup/unified unmounted, for all runtimes alike.
+# Prints a table of medians (ms) and our ratio to each, writes it with a plot
+# to bench/results/latest-<cgroup mode>.{txt,svg}. Not a test: no limits.
+#   bench/run.sh [RUNS]     (as root; `make bench` builds first)
+# Ours is $RUNC_BIN (default: the static build, else target/release/runc).
+# On a hybrid host crun 1.8 refuses to run, so everything runs in a private
+# mount namespace with /sys/fs/cgroup/unified unmounted, for all alike.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-30}
 if [ -z "${BENCH_INNER:-}" ]; then
-    for t in hyperfine runc crun python3; do command -v $t >/dev/null || { echo "bench: $t missing (apt-get install hyperfine runc crun python3)"; exit 1; }; done
+    for t in hyperfine runc crun python3 gcc; do command -v $t >/dev/null || { echo "bench: $t missing (apt-get install hyperfine runc crun python3 gcc)"; exit 1; }; done
     exec unshare -m env BENCH_INNER=1 "$0" "$@"
 fi
 mount --make-rprivate /
 if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
+mode=$([ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && echo v2 || echo v1)
 
+ours=${RUNC_BIN:-}
+if [ -z "$ours" ]; then
+    ours=$(ls "$here"/target/*-unknown-linux-musl/release/runc 2>/dev/null | head -1)
+    [ -n "$ours" ] || ours="$here/target/release/runc"
+fi
 work=$(mktemp -d /tmp/librunc-bench.XXXXXX)
+declare -A bin=([ours]="$ours" [runc]=/usr/sbin/runc [crun]=/usr/bin/crun)
 trap 'for r in ours runc crun; do for c in $(ls $work/state-$r 2>/dev/null); do ${bin[$r]} --root $work/state-$r delete -f $c >/dev/null 2>&1 || true; done; done; rm -rf "$work"' EXIT
-declare -A bin=([ours]="$here/target/release/runc" [runc]=/usr/sbin/runc [crun]=/usr/bin/crun)
-RUNC="${bin[ours]}" sh "$here/scripts/make-bundle.sh" "$work/bundle" /bin/true >/dev/null
-RUNC="${bin[ours]}" sh "$here/scripts/make-bundle.sh" "$work/sleeper" sleep 1000 >/dev/null
+RUNC="$ours" sh "$here/scripts/make-bundle.sh" "$work/bundle" /bin/true >/dev/null
+RUNC="$ours" sh "$here/scripts/make-bundle.sh" "$work/sleeper" sleep 1000 >/dev/null
 # crun 1.8 and runc 1.1 do not know spec 1.3.0; the config uses nothing newer.
 sed -i 's/"ociVersion": "1.3.0"/"ociVersion": "1.0.2"/' "$work/bundle/config.json" "$work/sleeper/config.json"
+gcc -O2 -o "$work/floor" "$here/bench/floor.c"
+gcc -O2 -o "$work/peak-rss" "$here/bench/peak-rss.c"
+gcc -O2 -I "$here/include" -o "$work/capi-loop" "$here/bench/capi-loop.c" -L "$here/target/release/lib" -lrunc \
+    -Wl,-rpath,"$here/target/release/lib"
 
 hf() { # name, runtime, command, [prepare]
     local out="$work/$1-$2.json"
@@ -37,6 +49,7 @@ for r in ours runc crun; do
     hf start "$r" "$R start b-s" "sh -c '$R delete -f b-s; $R create $B b-s'"
     hf delete "$r" "$R delete -f b-d" "sh -c '$R create $B b-d'"
     $R delete -f b-s >/dev/null 2>&1 || true
+    $R delete -f b-c >/dev/null 2>&1 || true
     $R run -d --bundle "$work/sleeper" b-sleep >/dev/null 2>&1 </dev/null
     hf exec "$r" "$R exec b-sleep /bin/true"
     $R delete -f b-sleep >/dev/null 2>&1
@@ -48,21 +61,71 @@ for r in ours runc crun; do
         hyperfine -N -w 1 -r 3 --export-json "$work/par$par-$r.json" \
             "sh -c 'seq 100 | xargs -P $par -I{} $R run $B p$par-{}'" >/dev/null 2>&1 || echo "bench: par$par failed for $r" >&2
     done
+    # Peak RSS (KiB) of the runtime and the children it waits for; median of 9.
+    for c in run create; do
+        for i in $(seq 9); do
+            "$work/peak-rss" $R $c $B "rss-$c" </dev/null 2>/dev/null | tail -1
+            $R delete -f "rss-$c" >/dev/null 2>&1 || true
+        done | sort -n | sed -n 5p > "$work/rss-$c-$r.txt"
+    done
 done
+hf run floor "$work/floor $work/bundle/rootfs"
+"$work/capi-loop" "$work/state-capi" "$work/bundle" "$((runs * 5))" > "$work/capi.txt" || echo "bench: capi-loop failed" >&2
 
-python3 - "$work" <<'PY'
-import json, sys, statistics
-work = sys.argv[1]
-rows = ["run", "create", "start", "delete", "exec", "state", "list"]
+mkdir -p "$here/bench/results"
+python3 - "$work" "$mode" "$here/bench/results" "$ours" <<'PY'
+import json, sys, html
+work, mode, outdir, ours = sys.argv[1:5]
 def med(name, r):
     try:
         return 1000 * json.load(open(f"{work}/{name}-{r}.json"))["results"][0]["median"]
     except Exception:
         return float("nan")
-rows += ["par2", "par8"]
-print(f"{'command':<8} {'ours ms':>9} {'runc ms':>9} {'crun ms':>9} {'ours/runc':>10} {'ours/crun':>10}")
-for n in rows:
-    o, r, c = med(n, "ours"), med(n, "runc"), med(n, "crun")
-    print(f"{n:<8} {o:9.2f} {r:9.2f} {c:9.2f} {o/r:10.2f} {o/c:10.2f}")
-print("(par2/par8: 100 runs, 2 or 8 at a time, the whole batch)")
+def rss(c, r):
+    try:
+        return float(open(f"{work}/rss-{c}-{r}.txt").read().split()[0]) / 1024
+    except Exception:
+        return float("nan")
+rows = [(n, med(n, "ours"), med(n, "runc"), med(n, "crun")) for n in
+        ["run", "create", "start", "delete", "exec", "state", "list", "par2", "par8"]]
+try:
+    capi = float(open(f"{work}/capi.txt").read().split()[0])
+except Exception:
+    capi = float("nan")
+floor = med("run", "floor")
+lines = [f"cgroup {mode}; ours = {ours}",
+         f"{'command':<14} {'ours':>9} {'runc':>9} {'crun':>9} {'ours/runc':>10} {'ours/crun':>10}"]
+for n, o, r, c in rows:
+    lines.append(f"{n:<14} {o:9.2f} {r:9.2f} {c:9.2f} {o/r:10.2f} {o/c:10.2f}")
+run_crun = rows[0][3]
+lines.append(f"{'capi loop':<14} {capi:9.2f} {'':>9} {run_crun:9.2f} {'':>10} {capi/run_crun:10.2f}   (C API create+start+wait+delete vs crun run)")
+lines.append(f"{'floor run':<14} {floor:9.2f}   ours run / floor = {rows[0][1]/floor:.2f}")
+for c in ["run", "create"]:
+    o, r, cr = rss(c, "ours"), rss(c, "runc"), rss(c, "crun")
+    lines.append(f"{'rss ' + c + ' MiB':<14} {o:9.2f} {r:9.2f} {cr:9.2f} {o/r:10.2f} {o/cr:10.2f}")
+lines.append("(ms, medians; par2/par8: 100 runs 2 or 8 at a time, whole batch; list: 100 containers; rss: peak)")
+text = "\n".join(lines) + "\n"
+print(text, end="")
+open(f"{outdir}/latest-{mode}.txt", "w").write(text)
+
+# The plot: one group of bars per command, each scaled to its group's largest.
+colors = {"ours": "#2a7ab0", "runc": "#b0b0b0", "crun": "#e08a2a", "floor": "#3a9a3a"}
+groups = [(n, [("ours", o), ("runc", r), ("crun", c)] + ([("floor", floor)] if n == "run" else []) ) for n, o, r, c in rows]
+groups.append(("capi loop", [("ours", capi), ("crun", run_crun)]))
+bar, gap, left, width = 14, 14, 90, 420
+y, parts = 40, []
+for name, bars in groups:
+    top = max(v for _, v in bars if v == v) or 1
+    parts.append(f'<text x="{left-8}" y="{y + bar*len(bars)/2 + 4}" text-anchor="end" font-size="12">{html.escape(name)}</text>')
+    for who, v in bars:
+        w = 0 if v != v else width * v / top
+        parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar-2}" fill="{colors[who]}"/>')
+        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar - 4}" font-size="10">{who} {v:.2f} ms</text>')
+        y += bar
+    y += gap
+legend = " ".join(f'<rect x="{left + i*90}" y="12" width="10" height="10" fill="{c}"/><text x="{left + i*90 + 14}" y="21" font-size="11">{k}</text>' for i, (k, c) in enumerate(colors.items()))
+svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="640" height="{y + 10}" font-family="sans-serif">'
+       f'<rect width="100%" height="100%" fill="white"/>{legend}'
+       f'<text x="630" y="21" text-anchor="end" font-size="11">median ms, cgroup {mode}</text>' + "".join(parts) + "</svg>\n")
+open(f"{outdir}/latest-{mode}.svg", "w").write(svg)
 PY

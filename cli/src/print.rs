@@ -7,9 +7,15 @@ pub fn json_pretty(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).expect("json"));
 }
 
+/// Prints a whole listing with one write (stdout is line-buffered).
+fn print_all(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 pub fn list(states: &[State], format: &str, quiet: bool) -> runc::Result<()> {
     if quiet {
-        states.iter().for_each(|s| println!("{}", s.id));
+        print_all(&states.iter().map(|s| format!("{}\n", s.id)).collect::<String>());
         return Ok(());
     }
     if format == "json" {
@@ -26,10 +32,13 @@ pub fn list(states: &[State], format: &str, quiet: bool) -> runc::Result<()> {
         .collect();
     let head = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from);
     let widths: Vec<usize> = (0..6).map(|i| rows.iter().chain([&head]).map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
     for r in [&head].into_iter().chain(rows.iter()) {
         let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        println!("{}", cells.join("   ").trim_end());
+        out.push_str(cells.join("   ").trim_end());
+        out.push('\n');
     }
+    print_all(&out);
     Ok(())
 }
 

@@ -27,7 +27,7 @@ impl Knob {
 }
 
 pub fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::sys(format!("read {}", path.display()), e))
+    crate::linux::smallfile::read_string(path).map_err(|e| Error::sys(format!("read {}", path.display()), e))
 }
 
 /// A number from a one-value file ("max" reads as u64::MAX).

@@ -131,6 +131,14 @@ impl Cgroup {
         }
     }
 
+    /// On cgroup v2, the container's cgroup opened for clone3's
+    /// CLONE_INTO_CGROUP; None on v1 (or if it cannot be opened: then the
+    /// init is moved with `join`, which reports the error).
+    pub fn v2_dir_fd(&self) -> Option<std::os::fd::OwnedFd> {
+        let d = self.dirs.get("").filter(|_| self.v2)?;
+        std::fs::File::open(d).ok().map(Into::into)
+    }
+
     /// Moves `pid` into the container's cgroup in every hierarchy.
     pub fn join(&self, pid: i32) -> Result<()> {
         for d in self.dirs.values() {

@@ -81,8 +81,9 @@ impl Runtime {
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let seal = crate::process::initbin::Seal::for_container(&spec, Some(&opts.process));
-        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds, seal })?;
-        if let Some(cg) = &st.cgroup {
+        let cg_fd = st.cgroup.as_ref().and_then(|c| c.v2_dir_fd());
+        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()) })?;
+        if let Some(cg) = st.cgroup.as_ref().filter(|_| !sp.in_cgroup) {
             if let Err(e) = cg.join(sp.pid) {
                 let _ = super::kill_and_wait(sp.pid);
                 return Err(e);

@@ -120,10 +120,13 @@ impl Runtime {
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let seal = crate::process::initbin::Seal::for_container(&b.spec, None);
-        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds, seal })?;
+        let cg_fd = cgroup.v2_dir_fd();
+        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()) })?;
         *pid = Some(sp.pid);
         // Before the plan is sent: the init (and so every child) starts in the cgroup.
-        cgroup.join(sp.pid)?;
+        if !sp.in_cgroup {
+            cgroup.join(sp.pid)?;
+        }
         let linux = b.spec.linux.clone().unwrap_or_default();
         let base = State { cgroup: Some(cgroup.clone()), ..new_state(id, b) };
         let hooks = b.spec.hooks.clone().unwrap_or_default();

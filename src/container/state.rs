@@ -53,7 +53,7 @@ pub const STATE_FILE: &str = "state.json";
 impl State {
     pub fn load(dir: &Path, id: &str) -> Result<State> {
         let path = dir.join(STATE_FILE);
-        let text = std::fs::read(&path).map_err(|e| match e.kind() {
+        let text = crate::linux::smallfile::read(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => not_found(id),
             _ => Error::sys(format!("read {}", path.display()), e),
         })?;
@@ -108,7 +108,7 @@ pub fn proc_stat(pid: i32) -> Option<(char, u64)> {
     if pid <= 0 {
         return None;
     }
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let s = crate::linux::smallfile::read_string(Path::new(&format!("/proc/{pid}/stat"))).ok()?;
     // The command name may contain spaces and parentheses: split after the last ')'.
     let rest = &s[s.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split(' ').collect();

@@ -1,5 +1,6 @@
 //! Linux facts the planner needs: namespace flags, capability and rlimit
-//! numbers, mount options, default devices, the cgroup view, seccomp.
+//! numbers, mount options, default devices, the cgroup view, seccomp;
+//! quick reads of small files.
 
 pub mod caps;
 pub mod devices;
@@ -8,4 +9,5 @@ pub mod mount_opts;
 pub mod namespaces;
 pub mod rlimits;
 pub mod seccomp;
+pub mod smallfile;
 pub mod sysctl;
