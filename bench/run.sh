@@ -4,6 +4,8 @@
 # to bench/results/latest-<cgroup mode>.{txt,svg}. Not a test: no limits.
 #   bench/run.sh [RUNS]     (as root; `make bench` builds first)
 # Ours is $RUNC_BIN (default: the static build, else target/release/runc).
+# BENCH_RUNTIMES (default "ours runc crun") and BENCH_PAR (default "2 8",
+# empty to skip the batches) trim it, e.g. for the slow VM.
 # On a hybrid host crun 1.8 refuses to run, so everything runs in a private
 # mount namespace with /sys/fs/cgroup/unified unmounted, for all alike.
 set -euo pipefail
@@ -23,7 +25,10 @@ if [ -z "$ours" ]; then
     [ -n "$ours" ] || ours="$here/target/release/runc"
 fi
 work=$(mktemp -d /tmp/librunc-bench.XXXXXX)
-declare -A bin=([ours]="$ours" [runc]=/usr/sbin/runc [crun]=/usr/bin/crun)
+# A copy beside the others' binaries' kind of storage (in the VM the build
+# tree is a 9p share without page cache: each exec would re-read it).
+cp "$ours" "$work/runc"
+declare -A bin=([ours]="$work/runc" [runc]=/usr/sbin/runc [crun]=/usr/bin/crun)
 trap 'for r in ours runc crun; do for c in $(ls $work/state-$r 2>/dev/null); do ${bin[$r]} --root $work/state-$r delete -f $c >/dev/null 2>&1 || true; done; done; rm -rf "$work"' EXIT
 RUNC="$ours" sh "$here/scripts/make-bundle.sh" "$work/bundle" /bin/true >/dev/null
 RUNC="$ours" sh "$here/scripts/make-bundle.sh" "$work/sleeper" sleep 1000 >/dev/null
@@ -31,8 +36,8 @@ RUNC="$ours" sh "$here/scripts/make-bundle.sh" "$work/sleeper" sleep 1000 >/dev/
 sed -i 's/"ociVersion": "1.3.0"/"ociVersion": "1.0.2"/' "$work/bundle/config.json" "$work/sleeper/config.json"
 gcc -O2 -o "$work/floor" "$here/bench/floor.c"
 gcc -O2 -o "$work/peak-rss" "$here/bench/peak-rss.c"
-gcc -O2 -I "$here/include" -o "$work/capi-loop" "$here/bench/capi-loop.c" -L "$here/target/release/lib" -lrunc \
-    -Wl,-rpath,"$here/target/release/lib"
+mkdir -p "$work/lib" && cp -a "$here"/target/release/lib/librunc.so* "$work/lib/"
+gcc -O2 -I "$here/include" -o "$work/capi-loop" "$here/bench/capi-loop.c" -L "$work/lib" -lrunc -Wl,-rpath,"$work/lib"
 
 hf() { # name, runtime, command, [prepare]
     local out="$work/$1-$2.json"
@@ -41,7 +46,7 @@ hf() { # name, runtime, command, [prepare]
     hyperfine -N -w 3 -r "$runs" "${prep[@]}" --export-json "$out" "$3" >/dev/null 2>&1 || echo "bench: $1 failed for $2" >&2
 }
 
-for r in ours runc crun; do
+for r in ${BENCH_RUNTIMES:-ours runc crun}; do
     R="${bin[$r]} --root $work/state-$r"
     B="--bundle $work/bundle"
     hf run "$r" "$R run $B b-run"
@@ -57,14 +62,14 @@ for r in ours runc crun; do
     hf state "$r" "$R state many-1"
     hf list "$r" "$R list"
     for i in $(seq 100); do $R delete -f "many-$i" >/dev/null 2>&1; done
-    for par in 2 8; do
+    for par in ${BENCH_PAR-2 8}; do
         hyperfine -N -w 1 -r 3 --export-json "$work/par$par-$r.json" \
             "sh -c 'seq 100 | xargs -P $par -I{} $R run $B p$par-{}'" >/dev/null 2>&1 || echo "bench: par$par failed for $r" >&2
     done
     # Peak RSS (KiB) of the runtime and the children it waits for; median of 9.
     for c in run create; do
         for i in $(seq 9); do
-            "$work/peak-rss" $R $c $B "rss-$c" </dev/null 2>/dev/null | tail -1
+            "$work/peak-rss" "$work/rss.one" $R $c $B "rss-$c" </dev/null >/dev/null 2>&1 && cat "$work/rss.one"
             $R delete -f "rss-$c" >/dev/null 2>&1 || true
         done | sort -n | sed -n 5p > "$work/rss-$c-$r.txt"
     done
@@ -115,7 +120,7 @@ groups.append(("capi loop", [("ours", capi), ("crun", run_crun)]))
 bar, gap, left, width = 14, 14, 90, 420
 y, parts = 40, []
 for name, bars in groups:
-    top = max(v for _, v in bars if v == v) or 1
+    top = max((v for _, v in bars if v == v), default=1) or 1
     parts.append(f'<text x="{left-8}" y="{y + bar*len(bars)/2 + 4}" text-anchor="end" font-size="12">{html.escape(name)}</text>')
     for who, v in bars:
         w = 0 if v != v else width * v / top

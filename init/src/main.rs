@@ -105,8 +105,11 @@ fn container_init(c: &Ctx) -> R<()> {
     process::drop_bounding(p, c.proc.as_raw_fd())?;
     process::apply_limits(p, c.proc.as_raw_fd())?;
     let root = rootfs::prepare(plan)?;
+    // In its own cgroup namespace the container's hierarchies can be mounted
+    // as such (their root is the namespace's); otherwise bind the host's dirs.
+    let own_cgroupns = plan.ns_new & libc::CLONE_NEWCGROUP as u64 != 0;
     for m in &plan.mounts {
-        rootfs::mount_one(&root, m)?;
+        rootfs::mount_one(&root, m, own_cgroupns)?;
     }
     rootfs::make_devices(&root, plan)?;
     write_sysctls(plan, c.proc.as_raw_fd())?;

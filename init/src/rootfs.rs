@@ -182,9 +182,9 @@ fn is_dir(path: &str) -> R<bool> {
 }
 
 /// Performs one config mount inside the rootfs.
-pub fn mount_one(root: &Root, m: &MountOp) -> R<()> {
+pub fn mount_one(root: &Root, m: &MountOp, own_cgroupns: bool) -> R<()> {
     if !m.cgroup.is_empty() {
-        return mount_cgroup(root, m);
+        return mount_cgroup(root, m, own_cgroupns);
     }
     let bind_mount = m.flags & MS_BIND != 0;
     let dir = if bind_mount { is_dir(&m.source)? } else { true };
@@ -214,8 +214,11 @@ pub fn mount_one(root: &Root, m: &MountOp) -> R<()> {
 }
 
 /// A `cgroup` mount: cgroup2 is one bind of the container's cgroup; v1 is a
-/// tmpfs holding one bind per hierarchy, as runc shows it.
-fn mount_cgroup(root: &Root, m: &MountOp) -> R<()> {
+/// tmpfs holding one mount per hierarchy, as runc shows it: in the
+/// container's own cgroup namespace a mount of the hierarchy itself (already
+/// read-only, one call), else (or if the kernel refuses, as in a user
+/// namespace) a bind of the host's directory, remounted.
+fn mount_cgroup(root: &Root, m: &MountOp, own_cgroupns: bool) -> R<()> {
     let target = root.mkdir_all(&m.dest, false)?;
     let ro = m.flags & REMOUNT_MASK;
     if let [CgroupBind { host_dir, name, .. }] = m.cgroup.as_slice() {
@@ -235,10 +238,15 @@ fn mount_cgroup(root: &Root, m: &MountOp) -> R<()> {
         // SAFETY: an open directory fd and a valid C string.
         check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), 0o755) } as i64, || format!("mkdir {dest}"))?;
         let sub = open_path_at(dir.as_raw_fd(), &b.name)?;
-        bind(&b.host_dir, &sub, false, &dest)?;
-        let bound = open_path_at(dir.as_raw_fd(), &b.name)?;
-        let f = libc::MS_REMOUNT | MS_BIND | ro | base | kept_flags(bound.as_raw_fd());
-        sys::mount(None, &fd_path(bound.as_raw_fd()), None, f, None, &format!("remount {dest}"))?;
+        let direct = own_cgroupns
+            && !b.options.is_empty()
+            && sys::mount(Some("cgroup"), &fd_path(sub.as_raw_fd()), Some("cgroup"), ro | base, Some(&b.options), &dest).is_ok();
+        if !direct {
+            bind(&b.host_dir, &sub, false, &dest)?;
+            let bound = open_path_at(dir.as_raw_fd(), &b.name)?;
+            let f = libc::MS_REMOUNT | MS_BIND | ro | base | kept_flags(bound.as_raw_fd());
+            sys::mount(None, &fd_path(bound.as_raw_fd()), None, f, None, &format!("remount {dest}"))?;
+        }
         for l in &b.links {
             symlink_at(dir.as_raw_fd(), &b.name, l)?;
         }

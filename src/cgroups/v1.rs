@@ -21,10 +21,11 @@ fn inherit_cpuset(dir: &Path) -> Result<()> {
     for f in ["cpuset.cpus", "cpuset.mems"] {
         if fs::read(&dir.join(f))?.trim().is_empty() {
             let parent = dir.parent().expect("cgroup dir has a parent");
-            if fs::read(&parent.join(f))?.trim().is_empty() {
+            let mut v = fs::read(&parent.join(f))?;
+            if v.trim().is_empty() {
                 inherit_cpuset(parent)?;
+                v = fs::read(&parent.join(f))?;
             }
-            let v = fs::read(&parent.join(f))?;
             write(&dir.join(f), v.trim(), "cpuset")?;
         }
     }

@@ -126,10 +126,25 @@ fn cached_dir() -> std::result::Result<PathBuf, String> {
     let made = write_cache(&tmp).and_then(|_| std::fs::rename(&tmp, &dir).map_err(|e| format!("rename {}: {e}", tmp.display())));
     let _ = std::fs::remove_dir_all(&tmp);
     match made {
-        Ok(()) => Ok(dir),
+        Ok(()) => {
+            remove_other_versions(base);
+            Ok(dir)
+        }
         // Another process may have won the race.
         Err(_) if cached_ok(&dir) => Ok(dir),
         Err(e) => Err(e),
+    }
+}
+
+/// Drops the caches of other library versions (one directory each). A
+/// process still running one keeps its open fd, which stays valid.
+fn remove_other_versions(base: &Path) {
+    for e in std::fs::read_dir(base).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_version = name.split_once('-').is_some_and(|(h, n)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) && n.bytes().all(|b| b.is_ascii_digit()));
+        if is_version && name != INIT_HASH {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
