@@ -46,36 +46,41 @@ hf() { # name, runtime, command, [prepare]
     hyperfine -N -w 3 -r "$runs" "${prep[@]}" --export-json "$out" "$3" >/dev/null 2>&1 || echo "bench: $1 failed for $2" >&2
 }
 
-for r in ${BENCH_RUNTIMES:-ours runc crun}; do
-    R="${bin[$r]} --root $work/state-$r"
-    B="--bundle $work/bundle"
-    hf run "$r" "$R run $B b-run"
-    hf create "$r" "$R create $B b-c" "sh -c '$R delete -f b-c'"
-    hf start "$r" "$R start b-s" "sh -c '$R delete -f b-s; $R create $B b-s'"
-    hf delete "$r" "$R delete -f b-d" "sh -c '$R create $B b-d'"
-    $R delete -f b-s >/dev/null 2>&1 || true
-    $R delete -f b-c >/dev/null 2>&1 || true
-    $R run -d --bundle "$work/sleeper" b-sleep >/dev/null 2>&1 </dev/null
-    hf exec "$r" "$R exec b-sleep /bin/true"
-    $R delete -f b-sleep >/dev/null 2>&1
-    for i in $(seq 100); do $R create $B "many-$i" </dev/null >/dev/null 2>&1; done
-    hf state "$r" "$R state many-1"
-    hf list "$r" "$R list"
-    for i in $(seq 100); do $R delete -f "many-$i" >/dev/null 2>&1; done
-    for par in ${BENCH_PAR-2 8}; do
+# Row by row, the runtimes one after the other, so that a slow phase of the
+# machine (e.g. the kernel still freeing earlier network namespaces) hits all.
+runtimes=${BENCH_RUNTIMES:-ours runc crun}
+B="--bundle $work/bundle"
+R() { echo "${bin[$1]} --root $work/state-$1"; }
+for r in $runtimes; do hf run "$r" "$(R $r) run $B b-run"; done
+hf run floor "$work/floor $work/bundle/rootfs"
+"$work/capi-loop" "$work/state-capi" "$work/bundle" "$((runs * 5))" > "$work/capi.txt" || echo "bench: capi-loop failed" >&2
+for r in $runtimes; do hf create "$r" "$(R $r) create $B b-c" "sh -c '$(R $r) delete -f b-c'"; $(R $r) delete -f b-c >/dev/null 2>&1 || true; done
+for r in $runtimes; do hf start "$r" "$(R $r) start b-s" "sh -c '$(R $r) delete -f b-s; $(R $r) create $B b-s'"; $(R $r) delete -f b-s >/dev/null 2>&1 || true; done
+for r in $runtimes; do hf delete "$r" "$(R $r) delete -f b-d" "sh -c '$(R $r) create $B b-d'"; done
+for r in $runtimes; do
+    $(R $r) run -d --bundle "$work/sleeper" b-sleep >/dev/null 2>&1 </dev/null
+    hf exec "$r" "$(R $r) exec b-sleep /bin/true"
+    $(R $r) delete -f b-sleep >/dev/null 2>&1
+done
+for r in $runtimes; do for i in $(seq 100); do $(R $r) create $B "many-$i" </dev/null >/dev/null 2>&1; done; done
+for r in $runtimes; do hf state "$r" "$(R $r) state many-1"; done
+for r in $runtimes; do hf list "$r" "$(R $r) list"; done
+for r in $runtimes; do for i in $(seq 100); do $(R $r) delete -f "many-$i" >/dev/null 2>&1; done; done
+for par in ${BENCH_PAR-2 8}; do
+    for r in $runtimes; do
         hyperfine -N -w 1 -r 3 --export-json "$work/par$par-$r.json" \
-            "sh -c 'seq 100 | xargs -P $par -I{} $R run $B p$par-{}'" >/dev/null 2>&1 || echo "bench: par$par failed for $r" >&2
+            "sh -c 'seq 100 | xargs -P $par -I{} $(R $r) run $B p$par-{}'" >/dev/null 2>&1 || echo "bench: par$par failed for $r" >&2
     done
-    # Peak RSS (KiB) of the runtime and the children it waits for; median of 9.
-    for c in run create; do
+done
+# Peak RSS (KiB) of the runtime and the children it waits for; median of 9.
+for c in run create; do
+    for r in $runtimes; do
         for i in $(seq 9); do
-            "$work/peak-rss" "$work/rss.one" $R $c $B "rss-$c" </dev/null >/dev/null 2>&1 && cat "$work/rss.one"
-            $R delete -f "rss-$c" >/dev/null 2>&1 || true
+            "$work/peak-rss" "$work/rss.one" $(R $r) $c $B "rss-$c" </dev/null >/dev/null 2>&1 && cat "$work/rss.one"
+            $(R $r) delete -f "rss-$c" >/dev/null 2>&1 || true
         done | sort -n | sed -n 5p > "$work/rss-$c-$r.txt"
     done
 done
-hf run floor "$work/floor $work/bundle/rootfs"
-"$work/capi-loop" "$work/state-capi" "$work/bundle" "$((runs * 5))" > "$work/capi.txt" || echo "bench: capi-loop failed" >&2
 
 mkdir -p "$here/bench/results"
 python3 - "$work" "$mode" "$here/bench/results" "$ours" <<'PY'
