@@ -38,7 +38,7 @@ deps:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (>= 1.82) with rustup first"; exit 1; }
 	@if command -v rustup >/dev/null && ! rustup target list --installed 2>/dev/null | grep -qx $(MUSL); then \
-	  rustup target add $(MUSL) >/dev/null 2>&1 || echo "note: rustup could not add $(MUSL): runc will be the dynamic glibc build"; fi
+	  timeout 300 rustup target add $(MUSL) >/dev/null 2>&1 || echo "note: rustup could not add $(MUSL): runc will be the dynamic glibc build"; fi
 
 build: deps
 	$(CARGO) build --release --workspace $(FEATURE_FLAGS)
