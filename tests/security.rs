@@ -33,7 +33,6 @@ fn hash(path: &str) -> Vec<u8> {
 fn attack_5736(b: &mut Bundle, seal: Option<&str>, expect: &str) {
     let runc = runc_bin();
     let before = hash(runc.to_str().unwrap());
-    let cache = cached_inits();
     let with_seal = |mut c: Command| {
         if let Some(v) = seal {
             c.env("LIBRUNC_INIT_SEAL", v);
@@ -43,6 +42,9 @@ fn attack_5736(b: &mut Bundle, seal: Option<&str>, expect: &str) {
     let id = b.track(&unique_id("5736"));
     let st = with_seal(b.runc(&["create", "--bundle", b.dir.to_str().unwrap(), &id])).stdin(Stdio::null()).stdout(Stdio::null()).status().unwrap();
     assert!(st.success());
+    // After create: the cache of this build exists now (the first container
+    // of a new build writes it, and drops other builds' copies).
+    let cache = cached_inits();
     let pid = init_pid(b, &id);
     let w = std::fs::OpenOptions::new().write(true).open(format!("/proc/{pid}/exe"));
     assert!(w.is_err(), "opened the init's exe for writing");
@@ -65,13 +67,14 @@ fn attack_5736(b: &mut Bundle, seal: Option<&str>, expect: &str) {
     assert!(b.runc(&["delete", "-f", &id]).status().unwrap().success());
 }
 
-/// Contents of every cached init under /run/librunc.
-fn cached_inits() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+/// Every cached init under /run/librunc with a digest of its contents.
+fn cached_inits() -> Vec<(std::path::PathBuf, u64)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/run/librunc").into_iter().flatten().flatten() {
         let f = e.path().join("runc-init");
         if let Ok(bytes) = std::fs::read(&f) {
-            out.push((f, bytes));
+            let digest = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100_0000_01b3));
+            out.push((f, digest));
         }
     }
     out.sort();
