@@ -297,10 +297,11 @@ pub fn make_devices(root: &Root, plan: &Plan) -> R<()> {
             continue;
         }
         let (dir, name) = split(&d.path);
-        if parent.as_ref().is_none_or(|(p, _)| *p != dir) {
-            parent = Some((dir, root.mkdir_all(dir, false)?));
-        }
-        mknod(parent.as_ref().map(|(_, fd)| fd.as_raw_fd()).unwrap(), name, d)?;
+        let fd = match &parent {
+            Some((p, fd)) if *p == dir => fd,
+            _ => &parent.insert((dir, root.mkdir_all(dir, false)?)).1,
+        };
+        mknod(fd.as_raw_fd(), name, d)?;
     }
     if plan.dev_links {
         let dev = root.resolve("/dev")?;

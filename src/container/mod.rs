@@ -217,7 +217,7 @@ impl Runtime {
     fn config(&self, dir: &Path) -> Result<spec::Spec> {
         let path = dir.join(CONFIG_COPY);
         let text = std::fs::read(&path).context(|| format!("read {}", path.display()))?;
-        spec::parse(serde_json::from_slice(&text).map_err(|e| Error::new(ErrorKind::System, format!("{}: {e}", path.display())))?)
+        spec::parse(&serde_json::from_slice(&text).map_err(|e| Error::new(ErrorKind::System, format!("{}: {e}", path.display())))?)
     }
 
     /// Sends `sig` to the container's init, or with `all` to every process in it.

@@ -74,11 +74,6 @@ pub fn fd(seal: Seal) -> Result<RawFd> {
     }
 }
 
-/// Size of the embedded init, for diagnostics and benchmarks.
-pub fn size() -> usize {
-    INIT_ELF.len()
-}
-
 fn copy() -> Result<RawFd> {
     COPY.get_or_try_init(seal_memfd).map(|f| f.as_raw_fd())
 }

@@ -49,26 +49,19 @@ pub fn spawn(fds: &SpawnFds) -> Result<Spawned> {
     let sources = [fds.stdio[0], fds.stdio[1], fds.stdio[2], theirs.as_raw_fd()];
     let child = ChildArgs { exe, argv: &argv, envp: &envp, sources, preserve: fds.preserve_fds as RawFd };
 
-    let mut in_cgroup = fds.cgroup.is_some();
-    let pid = with_signals_blocked(|| {
-        let mut r = -1;
-        if let Some(cg) = fds.cgroup {
-            r = fork_into_cgroup(cg);
-            if r == 0 {
-                child_main(&child);
-            }
+    let (pid, in_cgroup) = with_signals_blocked(|| {
+        // clone3 into the cgroup where asked; without clone3, or if the kernel
+        // refuses the cgroup, a plain fork (the caller then joins it).
+        let (r, in_cgroup) = match fds.cgroup.map(fork_into_cgroup).filter(|r| *r >= 0) {
+            Some(r) => (r, true),
+            // SAFETY: a fork-like clone (no CLONE_VM, no atfork handlers).
+            None => (unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) }, false),
+        };
+        if r == 0 {
+            // The child only runs `child_main`: raw syscalls, never returns.
+            child_main(&child);
         }
-        if r < 0 {
-            // No clone3 or the kernel refused the cgroup: fork, then join.
-            in_cgroup = false;
-            // SAFETY: a fork-like clone (no CLONE_VM, no atfork handlers). The child
-            // only runs `child_main`, which makes raw syscalls and never returns.
-            r = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) };
-            if r == 0 {
-                child_main(&child);
-            }
-        }
-        r
+        (r, in_cgroup)
     });
     if pid < 0 {
         return Err(Error::sys("clone runc-init", std::io::Error::last_os_error()));

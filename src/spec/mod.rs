@@ -37,7 +37,7 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle> {
     } else {
         value
     };
-    let spec = parse_ref(&value)?;
+    let spec = parse(&value)?;
     let rootfs = validate::validate(&spec, &dir)?;
     Ok(Bundle { dir, rootfs, spec, raw: value })
 }
@@ -47,7 +47,7 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle> {
 pub fn bundle_from_json(text: &str, dir: &Path) -> Result<Bundle> {
     let dir = std::path::absolute(dir).map_err(|e| Error::sys(format!("bundle {}", dir.display()), e))?;
     let value: Value = serde_json::from_str(text).map_err(|e| Error::config(format!("config.json: invalid JSON: {e}")))?;
-    let spec = parse_ref(&value)?;
+    let spec = parse(&value)?;
     let rootfs = validate::validate(&spec, &dir)?;
     Ok(Bundle { dir, rootfs, spec, raw: value })
 }
@@ -56,7 +56,7 @@ pub fn bundle_from_json(text: &str, dir: &Path) -> Result<Bundle> {
 /// tools); errors name the field.
 pub fn parse_str_unchecked(text: &str) -> Result<Spec> {
     let v: Value = serde_json::from_str(text).map_err(|e| Error::config(format!("config.json: invalid JSON: {e}")))?;
-    parse(v)
+    parse(&v)
 }
 
 /// Parses an OCI process object from JSON text (the C API's `runc_exec`).
@@ -78,12 +78,7 @@ fn read_json(path: &Path) -> Result<Value> {
 }
 
 /// Parses a modern config value (e.g. the copy kept in a state directory).
-pub fn parse(v: Value) -> Result<Spec> {
-    parse_ref(&v)
-}
-
-/// The same, borrowing the value (no copy of the tree).
-pub fn parse_ref(v: &Value) -> Result<Spec> {
+pub fn parse(v: &Value) -> Result<Spec> {
     serde_path_to_error::deserialize::<_, Spec>(v).map_err(|e| {
         let path = e.path().to_string();
         Error::config(format!("config.json: {}: {}", if path == "." { "(top level)".into() } else { path }, e.inner()))
