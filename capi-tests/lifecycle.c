@@ -44,6 +44,20 @@ int main(int argc, char **argv) {
     CHECK(runc_create(ctx, "from-bundle", &ob, NULL) == RUNC_ERROR_OK, "bundle create: %s", runc_last_error());
     CHECK(runc_start(ctx, "from-bundle") == 0 && runc_wait(ctx, "from-bundle", -1, &status) == 0 && status == 7, "bundle status %d", status);
     CHECK(runc_delete(ctx, "from-bundle", 0) == RUNC_ERROR_OK, "%s", runc_last_error());
+    /* Started by another process (through the start socket) while this one
+     * still holds the creator's channel: our own start then says why not. */
+    CHECK(runc_create(ctx, "elsewhere", &ob, NULL) == RUNC_ERROR_OK, "create: %s", runc_last_error());
+    pid_t child = fork();
+    if (child == 0) {
+        runc_context *other = NULL;
+        _exit(runc_context_new(state, &other) == RUNC_ERROR_OK && runc_start(other, "elsewhere") == RUNC_ERROR_OK ? 0 : 1);
+    }
+    int cs = 0;
+    CHECK(child > 0 && waitpid(child, &cs, 0) == child && WIFEXITED(cs) && WEXITSTATUS(cs) == 0, "start from another process");
+    CHECK(runc_wait(ctx, "elsewhere", -1, &status) == RUNC_ERROR_OK && status == 7, "elsewhere status %d", status);
+    CHECK(runc_start(ctx, "elsewhere") == RUNC_ERROR_STATE, "second start: %s", runc_last_error());
+    CHECK(strstr(runc_last_error(), "cannot start a container that has stopped") != NULL, "%s", runc_last_error());
+    CHECK(runc_delete(ctx, "elsewhere", 0) == RUNC_ERROR_OK, "%s", runc_last_error());
     run_and_wait(ctx, root, "exit0", "exit 0", 0);
     run_and_wait(ctx, root, "exit3", "exit 3", 3);
 

@@ -228,6 +228,60 @@ fn cgroup_mount_shows_own_cgroups_read_only() {
     }
 }
 
+/// Makes open_tree, move_mount and mount_setattr fail with ENOSYS for the
+/// command and its children, as on kernels before 5.12 (classic BPF, built
+/// before the fork; loading it needs CAP_SYS_ADMIN, which the tests have).
+fn without_new_mount_api(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let f = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
+    let (ld, jeq, ret) = (0x20, 0x15, 0x06); // BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_RET|K
+    let (allow, enosys) = (0x7fff_0000, 0x0005_0000 | libc::ENOSYS as u32);
+    let prog = vec![
+        f(ld, 0, 0, 4),
+        f(jeq, 1, 0, 0xc000_003e), // AUDIT_ARCH_X86_64
+        f(ret, 0, 0, allow),
+        f(ld, 0, 0, 0),
+        f(jeq, 3, 0, libc::SYS_open_tree as u32),
+        f(jeq, 2, 0, libc::SYS_move_mount as u32),
+        f(jeq, 1, 0, libc::SYS_mount_setattr as u32),
+        f(ret, 0, 0, allow),
+        f(ret, 0, 0, enosys),
+    ];
+    // SAFETY: only the seccomp syscall runs in the child, on memory built before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut _ };
+            if libc::syscall(libc::SYS_seccomp, 1, 0, &fprog) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn mounts_are_the_same_without_the_new_mount_api() {
+    // Masked file and directories, read-only paths, the cgroup view read-only
+    // down to each hierarchy: by fd-to-fd binds, or by mount(2) + remount.
+    let script = "grep Seccomp: /proc/self/status | tr -d ' \\t'; cat /proc/timer_list | wc -c; ls -A /proc/acpi | wc -l; ls -A /sys/firmware | wc -l; \
+                  echo 1 > /proc/sys/kernel/shmmni 2>/dev/null || echo ro-sys; \
+                  mkdir /sys/fs/cgroup/pids/sub 2>/dev/null || mkdir /sys/fs/cgroup/sub 2>/dev/null || echo ro-cg";
+    let mut b = Bundle::new(script);
+    b.config["linux"]["sysctl"] = json!({});
+    let run = |legacy: bool| {
+        let id = b.track(&unique_id("mntapi"));
+        let mut cmd = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]);
+        if legacy {
+            without_new_mount_api(&mut cmd);
+        }
+        let out = cmd.stdin(std::process::Stdio::null()).output().unwrap();
+        assert!(out.status.success(), "legacy={legacy}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(run(false), "Seccomp:0\n0\n0\n0\nro-sys\nro-cg\n");
+    assert_eq!(run(true), "Seccomp:2\n0\n0\n0\nro-sys\nro-cg\n");
+}
+
 #[test]
 fn no_pivot_uses_chroot() {
     let b = Bundle::new("cat /proc/self/mountinfo | wc -l; ls /bin/busybox");

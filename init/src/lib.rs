@@ -135,9 +135,6 @@ wire::wire_struct! {
         pub name: String,
         /// Extra names that become symlinks to `name` ("cpu", "cpuacct").
         pub links: Vec<String>,
-        /// Options that mount this v1 hierarchy itself ("cpu,cpuacct",
-        /// "none,name=systemd"); empty where only a bind will do.
-        pub options: String,
     }
 }
 

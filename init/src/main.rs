@@ -17,6 +17,7 @@ mod ns;
 mod process;
 mod rootfs;
 mod sys;
+mod tree;
 mod tty;
 
 use runc_init::{chan, msg, Plan, Wire};
@@ -105,11 +106,8 @@ fn container_init(c: &Ctx) -> R<()> {
     process::drop_bounding(p, c.proc.as_raw_fd())?;
     process::apply_limits(p, c.proc.as_raw_fd())?;
     let root = rootfs::prepare(plan)?;
-    // In its own cgroup namespace the container's hierarchies can be mounted
-    // as such (their root is the namespace's); otherwise bind the host's dirs.
-    let own_cgroupns = plan.ns_new & libc::CLONE_NEWCGROUP as u64 != 0;
     for m in &plan.mounts {
-        rootfs::mount_one(&root, m, own_cgroupns)?;
+        rootfs::mount_one(&root, m)?;
     }
     rootfs::make_devices(&root, plan)?;
     write_sysctls(plan, c.proc.as_raw_fd())?;
@@ -136,10 +134,7 @@ fn container_init(c: &Ctx) -> R<()> {
     enter_cwd(&p.cwd)?;
     let exe = process::resolve_exe(p)?;
     send(sync, msg::CREATED, &[], &[])?;
-    // SAFETY: closing our own sync fd; the library no longer listens after CREATED.
-    unsafe { libc::close(sync) };
-    let listener = c.listener.as_ref().ok_or("sync: no start listener")?;
-    let conn = wait_start(listener)?;
+    let conn = wait_start(sync, c.listener.as_ref())?;
     let conn_fd = conn.as_raw_fd();
     let mut hand_off = |fd: RawFd| send(conn_fd, msg::SECCOMP_FD, &[], &[fd]);
     let r = hooks::run_all(&plan.start_container_hooks, states.get(1).map_or("", |s| s.as_str()), "startContainer")
@@ -238,23 +233,52 @@ fn enter_cwd(cwd: &str) -> R<()> {
     Ok(())
 }
 
-/// Blocks until `runc start` connects and asks for the exec.
-fn wait_start(listener: &OwnedFd) -> R<OwnedFd> {
+/// Blocks until asked to exec: on the sync socket by the process that
+/// created us (while it keeps it open), or by `runc start` through the start
+/// socket. Without a listener (`run`), the creator closing the sync socket
+/// means it gave up: exit.
+fn wait_start(sync: RawFd, listener: Option<&OwnedFd>) -> R<OwnedFd> {
+    // SAFETY: sync is ours; from here the OwnedFd closes it.
+    let mut creator = Some(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sync) });
     loop {
-        // SAFETY: accept4 on a listening socket we own; no address wanted.
-        let fd = unsafe { libc::accept4(listener.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC) };
-        if fd < 0 {
+        let mut fds = [pollfd(creator.as_ref().map_or(-1, |f| f.as_raw_fd())), pollfd(listener.map_or(-1, |l| l.as_raw_fd()))];
+        // SAFETY: a valid array of two pollfds (negative fds are ignored).
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
             if sys::errno() == libc::EINTR {
                 continue;
             }
-            return Err(format!("accept start request: {}", sys::errno_text(sys::errno())));
+            return Err(format!("wait for start: {}", sys::errno_text(sys::errno())));
         }
-        // SAFETY: fd is a new connection we own.
-        let conn = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        if let Ok(Some(m)) = chan::recv(conn.as_raw_fd()) {
-            if m.tag == msg::START {
+        if fds[0].revents != 0 {
+            match creator.as_ref().map(|f| chan::recv(f.as_raw_fd())) {
+                Some(Ok(Some(m))) if m.tag == msg::START => return Ok(creator.take().expect("polled")),
+                _ if listener.is_none() => std::process::exit(0),
+                _ => creator = None,
+            }
+        }
+        if fds[1].revents != 0 {
+            if let Some(conn) = accept_start(listener.expect("polled"))? {
                 return Ok(conn);
             }
         }
     }
+}
+
+fn pollfd(fd: RawFd) -> libc::pollfd {
+    libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
+}
+
+/// One connection on the start socket: Some if it asked for the exec.
+fn accept_start(listener: &OwnedFd) -> R<Option<OwnedFd>> {
+    // SAFETY: accept4 on a listening socket we own; no address wanted.
+    let fd = unsafe { libc::accept4(listener.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC) };
+    if fd < 0 {
+        return match sys::errno() {
+            libc::EINTR | libc::EAGAIN | libc::ECONNABORTED => Ok(None),
+            e => Err(format!("accept start request: {}", sys::errno_text(e))),
+        };
+    }
+    // SAFETY: fd is a new connection we own.
+    let conn = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    Ok(matches!(chan::recv(conn.as_raw_fd()), Ok(Some(m)) if m.tag == msg::START).then_some(conn))
 }

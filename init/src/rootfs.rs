@@ -4,6 +4,7 @@
 //! so a symlink in the rootfs can never point a mount at the host.
 
 use crate::sys::{self, check, cstr, errno, fd_path, R};
+use crate::tree;
 use runc_init::{CgroupBind, Device, MountOp, Plan};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -138,42 +139,11 @@ pub fn prepare(plan: &Plan) -> R<Root> {
     Ok(Root { fd })
 }
 
-/// Flags of an existing mount that a remount must repeat (locked in user namespaces).
-fn kept_flags(fd: RawFd) -> u64 {
-    // SAFETY: sv is plain data filled by the kernel.
-    let mut sv: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: sv is a valid out-pointer and fd an open fd.
-    if unsafe { libc::fstatvfs(fd, &mut sv) } != 0 {
-        return 0;
-    }
-    let map = [
-        (libc::ST_NOSUID, libc::MS_NOSUID),
-        (libc::ST_NODEV, libc::MS_NODEV),
-        (libc::ST_NOEXEC, libc::MS_NOEXEC),
-        (libc::ST_NOATIME, libc::MS_NOATIME),
-        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-        (ST_RELATIME, libc::MS_RELATIME),
-    ];
-    map.iter().filter(|(st, _)| sv.f_flag & st != 0).fold(0, |a, (_, ms)| a | ms)
-}
-
-/// statvfs's relatime bit (musl's libc crate lacks the constant).
-const ST_RELATIME: libc::c_ulong = 0x1000;
-
-const REMOUNT_MASK: u64 = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_NOATIME
-    | libc::MS_NODIRATIME | libc::MS_RELATIME | libc::MS_STRICTATIME;
-
-/// Re-applies per-mount flags to the bind mount now at `dest`.
-fn remount_bind(root: &Root, dest: &str, flags: u64) -> R<()> {
-    let t = root.resolve(dest)?;
-    let f = libc::MS_REMOUNT | MS_BIND | (flags & REMOUNT_MASK) | kept_flags(t.as_raw_fd());
-    sys::mount(None, &fd_path(t.as_raw_fd()), None, f, None, &format!("remount {dest}"))
-}
-
-fn bind(src: &str, target: &OwnedFd, rec: bool, dest: &str) -> R<()> {
+/// Binds host path `src` onto `target` (the resolved `dest`), then applies
+/// the per-mount flags in `ms`.
+fn bind(root: &Root, src: &str, target: &OwnedFd, rec: bool, ms: u64, dest: &str) -> R<()> {
     let s = sys::open(src, libc::O_PATH, 0)?;
-    let flags = MS_BIND | if rec { MS_REC } else { 0 };
-    sys::mount(Some(&fd_path(s.as_raw_fd())), &fd_path(target.as_raw_fd()), None, flags, None, &format!("{src} on {dest}"))
+    tree::bind(s.as_raw_fd(), target.as_raw_fd(), rec, ms, &format!("{src} on {dest}"), &|| root.resolve(dest))
 }
 
 fn is_dir(path: &str) -> R<bool> {
@@ -182,18 +152,16 @@ fn is_dir(path: &str) -> R<bool> {
 }
 
 /// Performs one config mount inside the rootfs.
-pub fn mount_one(root: &Root, m: &MountOp, own_cgroupns: bool) -> R<()> {
+pub fn mount_one(root: &Root, m: &MountOp) -> R<()> {
     if !m.cgroup.is_empty() {
-        return mount_cgroup(root, m, own_cgroupns);
+        return mount_cgroup(root, m);
     }
     let bind_mount = m.flags & MS_BIND != 0;
     let dir = if bind_mount { is_dir(&m.source)? } else { true };
     let target = root.mkdir_all(&m.dest, !dir)?;
     if bind_mount {
-        bind(&m.source, &target, m.flags & MS_REC != 0, &m.dest)?;
-        if m.bind_remount {
-            remount_bind(root, &m.dest, m.flags)?;
-        }
+        let ms = if m.bind_remount { m.flags } else { 0 };
+        bind(root, &m.source, &target, m.flags & MS_REC != 0, ms, &m.dest)?;
     } else {
         let what = format!("{} on {} (type {})", m.source, m.dest, m.fstype);
         let src = if m.source.is_empty() { &m.fstype } else { &m.source };
@@ -213,21 +181,19 @@ pub fn mount_one(root: &Root, m: &MountOp, own_cgroupns: bool) -> R<()> {
     Ok(())
 }
 
-/// A `cgroup` mount: cgroup2 is one bind of the container's cgroup; v1 is a
-/// tmpfs holding one mount per hierarchy, as runc shows it: in the
-/// container's own cgroup namespace a mount of the hierarchy itself (already
-/// read-only, one call), else (or if the kernel refuses, as in a user
-/// namespace) a bind of the host's directory, remounted.
-fn mount_cgroup(root: &Root, m: &MountOp, own_cgroupns: bool) -> R<()> {
+/// A `cgroup` mount, as runc shows it: cgroup2 is a bind of the container's
+/// cgroup; v1 is a tmpfs holding a bind of the container's directory in
+/// each hierarchy (a bind needs no superblock lookup and no cgroup_mutex,
+/// which every cgroup mkdir and attach on the host also takes).
+fn mount_cgroup(root: &Root, m: &MountOp) -> R<()> {
     let target = root.mkdir_all(&m.dest, false)?;
-    let ro = m.flags & REMOUNT_MASK;
+    let ro = m.flags & tree::REMOUNT_MASK;
+    let base = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
     if let [CgroupBind { host_dir, name, .. }] = m.cgroup.as_slice() {
         if name.is_empty() {
-            bind(host_dir, &target, true, &m.dest)?;
-            return remount_bind(root, &m.dest, ro | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC);
+            return bind(root, host_dir, &target, true, ro | base, &m.dest);
         }
     }
-    let base = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
     sys::mount(Some("tmpfs"), &fd_path(target.as_raw_fd()), Some("tmpfs"), base, Some("mode=755"), &format!("tmpfs on {}", m.dest))?;
     // The tmpfs is new and nothing runs in the container yet: plain *at()
     // calls below its root cannot meet a planted symlink.
@@ -238,15 +204,8 @@ fn mount_cgroup(root: &Root, m: &MountOp, own_cgroupns: bool) -> R<()> {
         // SAFETY: an open directory fd and a valid C string.
         check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), 0o755) } as i64, || format!("mkdir {dest}"))?;
         let sub = open_path_at(dir.as_raw_fd(), &b.name)?;
-        let direct = own_cgroupns
-            && !b.options.is_empty()
-            && sys::mount(Some("cgroup"), &fd_path(sub.as_raw_fd()), Some("cgroup"), ro | base, Some(&b.options), &dest).is_ok();
-        if !direct {
-            bind(&b.host_dir, &sub, false, &dest)?;
-            let bound = open_path_at(dir.as_raw_fd(), &b.name)?;
-            let f = libc::MS_REMOUNT | MS_BIND | ro | base | kept_flags(bound.as_raw_fd());
-            sys::mount(None, &fd_path(bound.as_raw_fd()), None, f, None, &format!("remount {dest}"))?;
-        }
+        let src = sys::open(&b.host_dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        tree::bind(src.as_raw_fd(), sub.as_raw_fd(), false, ro | base, &dest, &|| open_path_at(dir.as_raw_fd(), &b.name))?;
         for l in &b.links {
             symlink_at(dir.as_raw_fd(), &b.name, l)?;
         }
@@ -293,7 +252,7 @@ pub fn make_devices(root: &Root, plan: &Plan) -> R<()> {
     for d in &plan.devices {
         if plan.bind_devices {
             let t = root.mkdir_all(&d.path, true)?;
-            bind(&d.path, &t, false, &d.path)?;
+            bind(root, &d.path, &t, false, 0, &d.path)?;
             continue;
         }
         let (dir, name) = split(&d.path);
@@ -348,20 +307,24 @@ pub fn mask_and_protect(root: &Root, plan: &Plan) -> R<()> {
     if st.st_mode & libc::S_IFMT != libc::S_IFCHR || st.st_rdev != libc::makedev(1, 3) {
         return Err("/dev/null is not the null device".into());
     }
+    // One read-only tmpfs masks the first directory; the others get binds of it.
+    let mut empty: Option<OwnedFd> = None;
     for p in &plan.masked_paths {
         let Some(t) = lookup_existing(root, p, "mask")? else { continue };
-        let tp = fd_path(t.as_raw_fd());
-        if sys::fstat(t.as_raw_fd())?.st_mode & libc::S_IFMT == libc::S_IFDIR {
-            sys::mount(Some("tmpfs"), &tp, Some("tmpfs"), libc::MS_RDONLY, None, &format!("mask {p}"))?;
+        let what = format!("mask {p}");
+        let reopen = || root.resolve(p);
+        if sys::fstat(t.as_raw_fd())?.st_mode & libc::S_IFMT != libc::S_IFDIR {
+            tree::bind(null.as_raw_fd(), t.as_raw_fd(), false, 0, &what, &reopen)?;
+        } else if let Some(e) = &empty {
+            tree::bind(e.as_raw_fd(), t.as_raw_fd(), false, 0, &what, &reopen)?;
         } else {
-            sys::mount(Some(&fd_path(null.as_raw_fd())), &tp, None, MS_BIND, None, &format!("mask {p}"))?;
+            sys::mount(Some("tmpfs"), &fd_path(t.as_raw_fd()), Some("tmpfs"), libc::MS_RDONLY, None, &what)?;
+            empty = Some(reopen()?);
         }
     }
     for p in &plan.readonly_paths {
         let Some(t) = lookup_existing(root, p, "readonly")? else { continue };
-        let tp = fd_path(t.as_raw_fd());
-        sys::mount(Some(&tp), &tp, None, MS_BIND | MS_REC, None, &format!("readonly {p}"))?;
-        remount_bind(root, p, libc::MS_RDONLY)?;
+        tree::bind(t.as_raw_fd(), t.as_raw_fd(), true, libc::MS_RDONLY, &format!("readonly {p}"), &|| root.resolve(p))?;
     }
     Ok(())
 }
@@ -390,7 +353,7 @@ pub fn enter(root: Root, plan: &Plan) -> R<()> {
         sys::mount(None, "/", None, plan.root_propagation, None, "rootfs propagation")?;
     }
     if plan.rootfs_readonly {
-        let f = libc::MS_REMOUNT | MS_BIND | libc::MS_RDONLY | kept_flags(sys::open("/", libc::O_PATH, 0)?.as_raw_fd());
+        let f = libc::MS_REMOUNT | MS_BIND | libc::MS_RDONLY | tree::kept_flags(sys::open("/", libc::O_PATH, 0)?.as_raw_fd());
         sys::mount(None, "/", None, f, None, "remount rootfs read-only")?;
     }
     Ok(())

@@ -218,7 +218,10 @@ pub unsafe extern "C" fn runc_context_free(ctx: *mut RuncContext) {
 
 /// Creates container `id` and leaves it waiting for `runc_start`. Its init
 /// becomes a child of the calling process, so `runc_wait` gets its status.
-/// `*pid_out` (may be NULL) receives the init's pid.
+/// `*pid_out` (may be NULL) receives the init's pid. Until `runc_start` or
+/// `runc_delete`, the context holds one close-on-exec socket to the init, so
+/// that its own `runc_start` is a single message (any process can still
+/// start the container through its state directory).
 ///
 /// # Safety
 /// `ctx` live; `id` a valid string; `opts` a valid `runc_create_opts`.

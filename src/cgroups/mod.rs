@@ -212,13 +212,7 @@ impl Cgroup {
             .map(|(k, d)| {
                 let name = if self.v2 { String::new() } else if k.is_empty() { "unified".into() } else { mount_name(k) };
                 let to_us = links.iter().filter(|(_, t)| *t == name).map(|(l, _)| l.clone()).collect();
-                let options = match k.as_str() {
-                    _ if self.v2 => String::new(),
-                    "" => String::new(),
-                    named if named.starts_with("name=") => format!("none,{named}"),
-                    ctrls => ctrls.to_string(),
-                };
-                runc_init::CgroupBind { host_dir: d.to_string_lossy().into_owned(), links: to_us, name, options }
+                runc_init::CgroupBind { host_dir: d.to_string_lossy().into_owned(), links: to_us, name }
             })
             .collect()
     }

@@ -21,7 +21,9 @@ use crate::cgroups::Cgroup;
 use state::{State, Status};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::DirBuilderExt;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The default state root for root, as runc's.
 pub const DEFAULT_ROOT: &str = "/run/runc";
@@ -35,6 +37,16 @@ const HOOKS_COPY: &str = "hooks.json";
 #[derive(Debug, Clone)]
 pub struct Runtime {
     pub root: PathBuf,
+    /// Containers this process created and has not started: their init
+    /// takes the start request on the sync socket we still hold, so that
+    /// `start` (and `run`) need no state reload and no start-socket connection.
+    pending: Arc<Mutex<HashMap<PathBuf, Pending>>>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    state: State,
+    sync: OwnedFd,
 }
 
 /// Options of `create`.
@@ -67,7 +79,7 @@ pub struct Created {
 
 impl Runtime {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Runtime { root: root.into() }
+        Runtime { root: root.into(), pending: Arc::default() }
     }
 
     fn dir(&self, id: &str) -> Result<PathBuf> {
@@ -77,6 +89,11 @@ impl Runtime {
 
     /// Creates container `id` from a bundle and leaves it waiting for `start`.
     pub fn create(&self, id: &str, opts: &CreateOptions) -> Result<Created> {
+        self.create_with(id, opts, true)
+    }
+
+    /// `create`; without `start_socket` only this process can start it (`run`).
+    pub(crate) fn create_with(&self, id: &str, opts: &CreateOptions, start_socket: bool) -> Result<Created> {
         let dir = self.dir(id)?;
         let bundle = match &opts.config_json {
             Some(text) => spec::bundle_from_json(text, &opts.bundle)?,
@@ -105,18 +122,18 @@ impl Runtime {
         cgroup.create()?;
         guard.cgroup = Some(cgroup.clone());
         cgroup.set(&resources, &rules)?;
-        let created = self.create_in(id, &dir, &bundle, &plan, opts, &cgroup, &mut guard.pid)?;
+        let created = self.create_in(id, &dir, &bundle, &plan, (opts, start_socket), &cgroup, &mut guard.pid)?;
         guard.dir = PathBuf::new();
         Ok(created)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn create_in(&self, id: &str, dir: &Path, b: &spec::Bundle, plan: &runc_init::Plan, opts: &CreateOptions, cgroup: &Cgroup, pid: &mut Option<i32>) -> Result<Created> {
+    fn create_in(&self, id: &str, dir: &Path, b: &spec::Bundle, plan: &runc_init::Plan, (opts, start_socket): (&CreateOptions, bool), cgroup: &Cgroup, pid: &mut Option<i32>) -> Result<Created> {
         std::fs::write(dir.join(CONFIG_COPY), serde_json::to_vec(&b.raw).expect("json")).context(|| format!("write {}/{CONFIG_COPY}", dir.display()))?;
         if b.spec.hooks.as_ref().is_some_and(|h| !h.poststart.is_empty() || !h.poststop.is_empty()) {
             std::fs::write(dir.join(HOOKS_COPY), serde_json::to_vec(&b.raw["hooks"]).expect("json")).context(|| format!("write {}/{HOOKS_COPY}", dir.display()))?;
         }
-        let listener = listen(&dir.join(START_SOCK))?;
+        let listener = if start_socket { Some(listen(&dir.join(START_SOCK))?) } else { None };
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let seal = crate::process::initbin::Seal::for_container(&b.spec, None);
@@ -140,7 +157,7 @@ impl Runtime {
         };
         let no_fd = |_| Err(Error::new(ErrorKind::Init, "seccomp notify fd before start"));
         let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd };
-        let res = setup::run(&sp, plan, Some(&listener), &serve, pid)?;
+        let res = setup::run(&sp, plan, listener.as_ref(), &serve, pid)?;
         let mut pty = res.pty;
         if let (Some(sock), Some(master)) = (&opts.console_socket, &pty) {
             send_console(sock, master.as_raw_fd())?;
@@ -152,22 +169,32 @@ impl Runtime {
         if let Some(p) = &opts.pid_file {
             write_pid_file(p, res.pid)?;
         }
+        self.pending().insert(dir.to_path_buf(), Pending { state: st, sync: sp.sync });
         Ok(Created { pid: res.pid, pty })
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Pending>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Lets a created container exec its process; runs poststart hooks.
     pub fn start(&self, id: &str) -> Result<()> {
         let dir = self.dir(id)?;
         let _lock = state::lock_existing(&dir, id)?;
-        let mut st = State::load(&dir, id)?;
-        match st.status {
-            Status::Created => {}
-            Status::Stopped => return Err(Error::new(ErrorKind::State, "cannot start a container that has stopped")),
-            _ => return Err(Error::new(ErrorKind::State, "cannot start an already running container")),
+        let pending = self.pending().remove(&dir);
+        let (mut st, conn) = match pending {
+            Some(p) => (p.state, p.sync),
+            None => {
+                let st = State::load(&dir, id)?;
+                startable(st.status)?;
+                (st, connect(&dir.join(START_SOCK))?)
+            }
+        };
+        if let Err(e) = chan::send(conn.as_raw_fd(), msg::START, &[], &[]) {
+            // Our sync socket is dead: the init exited or was started elsewhere.
+            startable(State::load(&dir, id)?.status)?;
+            return Err(Error::sys("send start request", e));
         }
-        let sock = dir.join(START_SOCK);
-        let conn = connect(&sock)?;
-        chan::send(conn.as_raw_fd(), msg::START, &[], &[]).map_err(|e| Error::sys("send start request", e))?;
         loop {
             match chan::recv(conn.as_raw_fd()) {
                 Ok(None) => break,
@@ -181,7 +208,7 @@ impl Runtime {
                 Err(e) => return Err(Error::sys("read start reply", e)),
             }
         }
-        let _ = std::fs::remove_file(&sock);
+        let _ = std::fs::remove_file(dir.join(START_SOCK));
         st.started = true;
         st.status = Status::Running;
         st.save(&dir)?;
@@ -241,6 +268,7 @@ impl Runtime {
     /// Runs poststop hooks (failures are warnings).
     pub fn delete(&self, id: &str, force: bool) -> Result<()> {
         let dir = self.dir(id)?;
+        self.pending().remove(&dir);
         let lock = match state::lock_existing(&dir, id) {
             Err(e) if e.kind == ErrorKind::NotFound && force => return Ok(()),
             r => r?,
@@ -348,6 +376,14 @@ impl Runtime {
     /// The number of OOM kills so far in the container's cgroup.
     pub fn oom_kills(&self, id: &str) -> Result<u64> {
         Ok(self.cgroup_of(id)?.1.oom_kills())
+    }
+}
+
+fn startable(s: Status) -> Result<()> {
+    match s {
+        Status::Created => Ok(()),
+        Status::Stopped => Err(Error::new(ErrorKind::State, "cannot start a container that has stopped")),
+        _ => Err(Error::new(ErrorKind::State, "cannot start an already running container")),
     }
 }
 

@@ -1,0 +1,144 @@
+//! Bind mounts fd to fd with the new mount API (open_tree, mount_setattr,
+//! move_mount, Linux 5.12): no /proc/self/fd path for the kernel to resolve,
+//! no second remount call, and the flags are on the copy before it is
+//! attached, so nothing ever sees it writable. Older kernels get mount(2)
+//! through /proc/self/fd and a remount, as before.
+
+use crate::sys::{self, errno, fd_path, R};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once a call returned ENOSYS: use mount(2) from then on.
+static LEGACY: AtomicBool = AtomicBool::new(false);
+
+const OPEN_TREE_CLONE: u32 = 1;
+const AT_EMPTY_PATH: u32 = libc::AT_EMPTY_PATH as u32;
+const AT_RECURSIVE: u32 = 0x8000;
+const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x04;
+const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+const MOUNT_ATTR_RDONLY: u64 = 0x01;
+const MOUNT_ATTR_NOSUID: u64 = 0x02;
+const MOUNT_ATTR_NODEV: u64 = 0x04;
+const MOUNT_ATTR_NOEXEC: u64 = 0x08;
+const MOUNT_ATTR_ATIME: u64 = 0x70;
+const MOUNT_ATTR_NOATIME: u64 = 0x10;
+const MOUNT_ATTR_STRICTATIME: u64 = 0x20;
+const MOUNT_ATTR_NODIRATIME: u64 = 0x80;
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// Per-mount MS_* flags of a bind remount as mount_setattr's (set, clear):
+/// like MS_REMOUNT, a bind without MS_RDONLY becomes writable; unlike it,
+/// flags not named (nosuid etc. of the source) are simply kept.
+fn attrs(ms: u64) -> (u64, u64) {
+    let map = [
+        (libc::MS_RDONLY, MOUNT_ATTR_RDONLY),
+        (libc::MS_NOSUID, MOUNT_ATTR_NOSUID),
+        (libc::MS_NODEV, MOUNT_ATTR_NODEV),
+        (libc::MS_NOEXEC, MOUNT_ATTR_NOEXEC),
+        (libc::MS_NODIRATIME, MOUNT_ATTR_NODIRATIME),
+    ];
+    let mut set = map.iter().filter(|(m, _)| ms & m != 0).fold(0, |a, (_, at)| a | at);
+    let mut clr = if ms & libc::MS_RDONLY == 0 { MOUNT_ATTR_RDONLY } else { 0 };
+    let atime = [(libc::MS_NOATIME, MOUNT_ATTR_NOATIME), (libc::MS_STRICTATIME, MOUNT_ATTR_STRICTATIME), (libc::MS_RELATIME, 0)];
+    if let Some((_, a)) = atime.iter().find(|(m, _)| ms & m != 0) {
+        set |= a;
+        clr |= MOUNT_ATTR_ATIME;
+    }
+    (set, clr)
+}
+
+/// Binds `src` onto `target`, recursively with `rec`, then applies the
+/// per-mount flags in `ms` (0: none). `reopen` resolves the target path
+/// again (for the legacy remount, which must reach the new mount on top).
+pub fn bind(src: RawFd, target: RawFd, rec: bool, ms: u64, what: &str, reopen: &dyn Fn() -> R<OwnedFd>) -> R<()> {
+    if !LEGACY.load(Ordering::Relaxed) {
+        match clone_attach(src, target, rec, ms) {
+            Ok(()) => return Ok(()),
+            Err((_, libc::ENOSYS)) => LEGACY.store(true, Ordering::Relaxed),
+            Err((call, e)) => return Err(format!("{call} {what}: {}", sys::errno_text(e))),
+        }
+    }
+    let flags = libc::MS_BIND | if rec { libc::MS_REC } else { 0 };
+    sys::mount(Some(&fd_path(src)), &fd_path(target), None, flags, None, what)?;
+    if ms != 0 {
+        let t = reopen()?;
+        let f = libc::MS_REMOUNT | libc::MS_BIND | (ms & REMOUNT_MASK) | kept_flags(t.as_raw_fd());
+        sys::mount(None, &fd_path(t.as_raw_fd()), None, f, None, &format!("remount {what}"))?;
+    }
+    Ok(())
+}
+
+/// open_tree(OPEN_TREE_CLONE) + mount_setattr + move_mount; the failing
+/// call and errno on error.
+fn clone_attach(src: RawFd, target: RawFd, rec: bool, ms: u64) -> Result<(), (&'static str, i32)> {
+    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as u32 | AT_EMPTY_PATH | if rec { AT_RECURSIVE } else { 0 };
+    // SAFETY: an empty C string and an fd; the kernel returns a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_open_tree, src, c"".as_ptr(), flags) };
+    if fd < 0 {
+        return Err(("bind", errno()));
+    }
+    // SAFETY: a new fd we own.
+    let tree = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    if ms != 0 {
+        let (attr_set, attr_clr) = attrs(ms);
+        let a = MountAttr { attr_set, attr_clr, propagation: 0, userns_fd: 0 };
+        // Top mount only (no AT_RECURSIVE), as a bind remount does.
+        // SAFETY: a valid attr struct of the size passed, an fd we own.
+        let r = unsafe { libc::syscall(libc::SYS_mount_setattr, tree.as_raw_fd(), c"".as_ptr(), AT_EMPTY_PATH, &a, std::mem::size_of::<MountAttr>()) };
+        if r < 0 {
+            return Err(("set flags of", errno()));
+        }
+    }
+    let mflags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
+    // SAFETY: two fds and empty C strings.
+    let r = unsafe { libc::syscall(libc::SYS_move_mount, tree.as_raw_fd(), c"".as_ptr(), target, c"".as_ptr(), mflags) };
+    if r < 0 {
+        return Err(("attach", errno()));
+    }
+    Ok(())
+}
+
+pub const REMOUNT_MASK: u64 = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_NOATIME
+    | libc::MS_NODIRATIME | libc::MS_RELATIME | libc::MS_STRICTATIME;
+
+/// Flags of an existing mount that a remount must repeat (locked in user namespaces).
+pub fn kept_flags(fd: RawFd) -> u64 {
+    // SAFETY: sv is plain data filled by the kernel.
+    let mut sv: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: sv is a valid out-pointer and fd an open fd.
+    if unsafe { libc::fstatvfs(fd, &mut sv) } != 0 {
+        return 0;
+    }
+    let map = [
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (ST_RELATIME, libc::MS_RELATIME),
+    ];
+    map.iter().filter(|(st, _)| sv.f_flag & st != 0).fold(0, |a, (_, ms)| a | ms)
+}
+
+/// statvfs's relatime bit (musl's libc crate lacks the constant).
+const ST_RELATIME: libc::c_ulong = 0x1000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remount_flags_map_to_attrs() {
+        assert_eq!(attrs(libc::MS_RDONLY | libc::MS_NOSUID), (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0));
+        assert_eq!(attrs(libc::MS_NODEV), (MOUNT_ATTR_NODEV, MOUNT_ATTR_RDONLY));
+        assert_eq!(attrs(libc::MS_RDONLY | libc::MS_NOATIME), (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME, MOUNT_ATTR_ATIME));
+        assert_eq!(attrs(libc::MS_RELATIME | libc::MS_RDONLY), (MOUNT_ATTR_RDONLY, MOUNT_ATTR_ATIME));
+    }
+}
