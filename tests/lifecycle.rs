@@ -147,6 +147,30 @@ fn list_and_ps_formats() {
 }
 
 #[test]
+fn list_of_many_containers_is_whole_and_sorted() {
+    // Enough containers for list to read them on several threads.
+    let b = Bundle::new("sleep 100");
+    let mut ids: Vec<String> = (0..40).map(|i| b.track(&unique_id(&format!("many{i:02}")))).collect();
+    for (i, id) in ids.iter().enumerate() {
+        // The init keeps its stdio: not a pipe we would wait on.
+        let st = b.runc(&["create", "--bundle", b.dir.to_str().unwrap(), id]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+        assert!(st.success(), "create {id}");
+        if i % 2 == 0 {
+            ok(&quiet(b.runc(&["start", id])));
+        }
+    }
+    std::fs::create_dir(b.root.join("not-a-container")).unwrap();
+    let j: Value = serde_json::from_str(&ok(&quiet(b.runc(&["list", "--format", "json"])))).unwrap();
+    let got: Vec<(String, String)> = j.as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap().into(), c["status"].as_str().unwrap().into())).collect();
+    let status: std::collections::HashMap<String, &str> = ids.iter().enumerate().map(|(i, id)| (id.clone(), if i % 2 == 0 { "running" } else { "created" })).collect();
+    ids.sort();
+    assert_eq!(got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), ids);
+    for (id, st) in &got {
+        assert_eq!(st.as_str(), status[id], "{id}");
+    }
+}
+
+#[test]
 fn features_tell_the_truth() {
     let f: Value = serde_json::from_str(&ok(&quiet(Command::new(runc_bin()).arg("features")))).unwrap();
     assert_eq!(f["ociVersionMax"], "1.3.0");

@@ -41,7 +41,10 @@ struct Cli {
     cmd: Option<Cmd>,
 }
 
+/// Each subcommand's flags are built only when it is the one invoked
+/// (clap's `defer`): building all of them cost every command ~0.1 ms.
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Cmd {
     /// Write a new config.json (runc's default) into the bundle
     Spec {
