@@ -62,10 +62,12 @@ for r in $runtimes; do
     hf exec "$r" "$(R $r) exec b-sleep /bin/true"
     $(R $r) delete -f b-sleep >/dev/null 2>&1
 done
-for r in $runtimes; do for i in $(seq 100); do $(R $r) create $B "many-$i" </dev/null >/dev/null 2>&1; done; done
-for r in $runtimes; do hf state "$r" "$(R $r) state many-1"; done
+# Ids differ per runtime: the cgroup path defaults to the id, and two
+# runtimes' containers must not share cgroups.
+for r in $runtimes; do for i in $(seq 100); do $(R $r) create $B "many-$r-$i" </dev/null >/dev/null 2>&1; done; done
+for r in $runtimes; do hf state "$r" "$(R $r) state many-$r-1"; done
 for r in $runtimes; do hf list "$r" "$(R $r) list"; done
-for r in $runtimes; do for i in $(seq 100); do $(R $r) delete -f "many-$i" >/dev/null 2>&1; done; done
+for r in $runtimes; do for i in $(seq 100); do $(R $r) delete -f "many-$r-$i" >/dev/null 2>&1; done; done
 for par in ${BENCH_PAR-2 8}; do
     for r in $runtimes; do
         hyperfine -N -w 1 -r 3 --export-json "$work/par$par-$r.json" \

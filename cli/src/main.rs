@@ -1,8 +1,10 @@
 //! `runc`: flag parsing and printing over librunc. No behaviour lives here.
 
 #[cfg(target_env = "musl")]
+mod alloc;
+#[cfg(target_env = "musl")]
 #[global_allocator]
-static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOC: alloc::SpinDlmalloc = alloc::SpinDlmalloc::new();
 
 mod log;
 mod print;

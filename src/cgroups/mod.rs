@@ -9,6 +9,7 @@ pub mod stats;
 mod v1;
 mod v2;
 
+use crate::linux::smallfile::Dirs;
 use crate::error::{Error, ErrorKind, Result};
 use resources::Resources;
 use serde::{Deserialize, Serialize};
@@ -167,11 +168,13 @@ impl Cgroup {
     }
 
     pub fn is_frozen(&self) -> bool {
-        if self.v2 {
-            self.dirs.get("").is_some_and(|d| fs::read(&d.join("cgroup.freeze")).is_ok_and(|s| s.trim() == "1"))
-        } else {
-            self.dir_of("freezer").is_some_and(|d| fs::read(&d.join("freezer.state")).is_ok_and(|s| s.trim() != "THAWED"))
-        }
+        self.is_frozen_in(&mut Dirs::default())
+    }
+
+    /// `is_frozen`, reading through `dirs` (many containers in a row).
+    pub fn is_frozen_in(&self, dirs: &mut Dirs) -> bool {
+        let (dir, file, thawed) = if self.v2 { (self.dirs.get("").map(PathBuf::as_path), "cgroup.freeze", "0") } else { (self.dir_of("freezer"), "freezer.state", "THAWED") };
+        dir.is_some_and(|d| dirs.read_string(&d.join(file)).is_ok_and(|s| s.trim() != thawed))
     }
 
     /// SIGKILLs every process (v2 `cgroup.kill` where the kernel has it).

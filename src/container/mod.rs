@@ -303,11 +303,12 @@ impl Runtime {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::sys(format!("read {}", self.root.display()), e)),
         };
+        let mut dirs = crate::linux::smallfile::Dirs::default();
         let mut out: Vec<State> = entries
             .flatten()
             .filter_map(|e| {
                 let id = e.file_name().to_string_lossy().into_owned();
-                State::load(&e.path(), &id).ok()
+                State::load_in(&e.path(), &id, &mut dirs).ok()
             })
             .collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));

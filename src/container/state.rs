@@ -1,6 +1,7 @@
 //! The state directory of one container and its state.json.
 
 use crate::error::{Context, Error, ErrorKind, Result};
+use crate::linux::smallfile::Dirs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::os::fd::AsRawFd;
@@ -52,13 +53,18 @@ pub const STATE_FILE: &str = "state.json";
 
 impl State {
     pub fn load(dir: &Path, id: &str) -> Result<State> {
+        Self::load_in(dir, id, &mut Dirs::default())
+    }
+
+    /// `load`, reading through `dirs` (many states in a row: `list`).
+    pub fn load_in(dir: &Path, id: &str, dirs: &mut Dirs) -> Result<State> {
         let path = dir.join(STATE_FILE);
-        let text = crate::linux::smallfile::read(&path).map_err(|e| match e.kind() {
+        let text = dirs.read(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => not_found(id),
             _ => Error::sys(format!("read {}", path.display()), e),
         })?;
         let mut st: State = serde_json::from_slice(&text).map_err(|e| Error::new(ErrorKind::System, format!("{}: {e}", path.display())))?;
-        st.status = st.current_status();
+        st.status = st.current_status(dirs);
         Ok(st)
     }
 
@@ -82,10 +88,10 @@ impl State {
     }
 
     /// Created/running while the recorded init is alive, stopped otherwise.
-    fn current_status(&self) -> Status {
-        match proc_stat(self.pid) {
+    fn current_status(&self, dirs: &mut Dirs) -> Status {
+        match proc_stat_in(self.pid, dirs) {
             Some((state, start)) if start == self.init_start_time && state != 'Z' && state != 'X' => {
-                if self.cgroup.as_ref().is_some_and(|c| c.is_frozen()) {
+                if self.cgroup.as_ref().is_some_and(|c| c.is_frozen_in(dirs)) {
                     Status::Paused
                 } else if self.started {
                     Status::Running
@@ -105,10 +111,14 @@ pub fn not_found(id: &str) -> Error {
 
 /// (state letter, start time) from /proc/PID/stat.
 pub fn proc_stat(pid: i32) -> Option<(char, u64)> {
+    proc_stat_in(pid, &mut Dirs::default())
+}
+
+fn proc_stat_in(pid: i32, dirs: &mut Dirs) -> Option<(char, u64)> {
     if pid <= 0 {
         return None;
     }
-    let s = crate::linux::smallfile::read_string(Path::new(&format!("/proc/{pid}/stat"))).ok()?;
+    let s = dirs.read_string(Path::new(&format!("/proc/{pid}/stat"))).ok()?;
     // The command name may contain spaces and parentheses: split after the last ')'.
     let rest = &s[s.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split(' ').collect();

@@ -4,16 +4,49 @@
 
 use std::ffi::CString;
 use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The whole file. A read that does not fill the buffer ends it: regular
 /// files only return short at end of file, and procfs/cgroupfs files hand
 /// out their whole (small) text in one read; no extra read to see EOF.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    read_at(libc::AT_FDCWD, path)
+}
+
+/// Directories held open while many files two levels below them are read
+/// (`/proc` for `/proc/PID/stat`, a hierarchy's parent cgroup for
+/// `.../ID/freezer.state`): the kernel then walks two path components per
+/// file instead of all of them. The fds close when this drops.
+#[derive(Default)]
+pub struct Dirs(Vec<(PathBuf, OwnedFd)>);
+
+impl Dirs {
+    /// `read(path)`, through a held directory two levels up.
+    pub fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+        let Some(base) = path.parent().and_then(Path::parent).filter(|b| b.as_os_str().len() > 1) else { return read(path) };
+        let rel = path.strip_prefix(base).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        if let Some((_, fd)) = self.0.iter().find(|(b, _)| b == base) {
+            return read_at(fd.as_raw_fd(), rel);
+        }
+        let Ok(dir) = std::fs::File::open(base) else { return read(path) };
+        if self.0.len() >= 8 {
+            self.0.remove(0);
+        }
+        self.0.push((base.to_path_buf(), OwnedFd::from(dir)));
+        read_at(self.0.last().expect("pushed").1.as_raw_fd(), rel)
+    }
+
+    pub fn read_string(&mut self, path: &Path) -> io::Result<String> {
+        self.read(path).map(text)
+    }
+}
+
+fn read_at(dir: RawFd, path: &Path) -> io::Result<Vec<u8>> {
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: openat with a valid C string; the fd is closed below.
-    let fd = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    let fd = unsafe { libc::syscall(libc::SYS_openat, dir, c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -46,7 +79,11 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
 
 /// The file as text (lossy on invalid UTF-8, which these files never hold).
 pub fn read_string(path: &Path) -> io::Result<String> {
-    read(path).map(|b| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    read(path).map(text)
+}
+
+fn text(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]
@@ -59,5 +96,12 @@ mod tests {
         assert!(text.starts_with(&std::process::id().to_string()));
         let e = super::read(std::path::Path::new("/nonexistent/x")).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        let mut dirs = super::Dirs::default();
+        let me = format!("/proc/{}/stat", std::process::id());
+        for _ in 0..2 {
+            assert!(dirs.read_string(std::path::Path::new(&me)).unwrap().starts_with(&std::process::id().to_string()));
+        }
+        assert_eq!(dirs.0.len(), 1, "/proc held once");
+        assert_eq!(dirs.read(std::path::Path::new("/proc/self/nonexistent/x")).unwrap_err().kind(), std::io::ErrorKind::NotFound);
     }
 }
