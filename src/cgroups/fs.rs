@@ -4,7 +4,7 @@ use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
 
 pub fn write(path: &Path, value: &str, what: &str) -> Result<()> {
-    std::fs::write(path, value).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", path.display(), crate::error::io_text(&e))))
+    crate::linux::smallfile::write(path, value.as_bytes()).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", path.display(), crate::error::io_text(&e))))
 }
 
 /// A knob file opened once for several writes (each write is one record,

@@ -36,9 +36,13 @@ struct Hierarchy {
     own: String,
 }
 
+fn read_to_end(path: &str) -> Result<String> {
+    crate::linux::smallfile::read_to_end(Path::new(path)).map_err(|e| Error::sys(format!("read {path}"), e))
+}
+
 fn hierarchies() -> Result<(bool, Vec<Hierarchy>)> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| Error::sys("read /proc/self/mountinfo", e))?;
-    let own = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| Error::sys("read /proc/self/cgroup", e))?;
+    let mountinfo = read_to_end("/proc/self/mountinfo")?;
+    let own = read_to_end("/proc/self/cgroup")?;
     let own: BTreeMap<&str, &str> = own.lines().filter_map(|l| l.split(':').nth(1).zip(l.splitn(3, ':').nth(2))).collect();
     let mut out = Vec::new();
     let mut v2 = false;
@@ -151,7 +155,7 @@ impl Cgroup {
     /// Pids in the container's cgroup (in our pid namespace).
     pub fn procs(&self) -> Result<Vec<i32>> {
         let f = self.main_dir()?.join("cgroup.procs");
-        let text = std::fs::read_to_string(&f).map_err(|e| Error::sys(format!("read {}", f.display()), e))?;
+        let text = crate::linux::smallfile::read_to_end(&f).map_err(|e| Error::sys(format!("read {}", f.display()), e))?;
         let mut v: Vec<i32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
         v.sort_unstable();
         Ok(v)

@@ -6,7 +6,7 @@ use std::str::FromStr;
 /// itself does not have in its bounding set (capset would refuse them).
 pub fn check_available(wanted: u64) -> Result<(), String> {
     // One read of /proc/self/status instead of a prctl per capability.
-    let Some(have) = std::fs::read_to_string("/proc/self/status")
+    let Some(have) = crate::linux::smallfile::read_string(std::path::Path::new("/proc/self/status"))
         .ok()
         .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapBnd:").and_then(|v| u64::from_str_radix(v.trim(), 16).ok())))
     else {

@@ -1,6 +1,8 @@
-//! Reads of small files (state.json, /proc/PID/stat, cgroup knobs) in as
-//! few system calls as possible: `list` makes three per container. A raw
-//! openat with O_CLOEXEC (musl's open adds an fcntl), no fstat, one buffer.
+//! Reads of small files (state.json, /proc/PID/stat, cgroup knobs) and
+//! writes of existing ones (cgroup knobs) in as few system calls as
+//! possible: `list` makes three per container. A raw openat with O_CLOEXEC
+//! (musl's open adds an fcntl), no fstat, one buffer; no O_TRUNC (kernfs
+//! handles it as a setattr) and no O_CREAT on writes.
 
 use std::ffi::CString;
 use std::io;
@@ -9,10 +11,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// The whole file. A read that does not fill the buffer ends it: regular
-/// files only return short at end of file, and procfs/cgroupfs files hand
-/// out their whole (small) text in one read; no extra read to see EOF.
+/// files only return short at end of file, and single-record procfs/cgroupfs
+/// files (stat, status, a knob) hand out their whole text in one read; no
+/// extra read to see EOF.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    read_at(libc::AT_FDCWD, path)
+    read_at(libc::AT_FDCWD, path, false)
+}
+
+/// The whole of a many-record seq file (mountinfo, cgroup.procs), which may
+/// return short reads before its end: read until EOF, in 4 KiB steps and up
+/// (std's reads start at 32 bytes, and each read re-runs the kernel's walk).
+pub fn read_to_end(path: &Path) -> io::Result<String> {
+    read_at(libc::AT_FDCWD, path, true).map(text)
 }
 
 /// Directories held open while many files two levels below them are read
@@ -28,14 +38,14 @@ impl Dirs {
         let Some(base) = path.parent().and_then(Path::parent).filter(|b| b.as_os_str().len() > 1) else { return read(path) };
         let rel = path.strip_prefix(base).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         if let Some((_, fd)) = self.0.iter().find(|(b, _)| b == base) {
-            return read_at(fd.as_raw_fd(), rel);
+            return read_at(fd.as_raw_fd(), rel, false);
         }
         let Ok(dir) = std::fs::File::open(base) else { return read(path) };
         if self.0.len() >= 8 {
             self.0.remove(0);
         }
         self.0.push((base.to_path_buf(), OwnedFd::from(dir)));
-        read_at(self.0.last().expect("pushed").1.as_raw_fd(), rel)
+        read_at(self.0.last().expect("pushed").1.as_raw_fd(), rel, false)
     }
 
     pub fn read_string(&mut self, path: &Path) -> io::Result<String> {
@@ -43,7 +53,7 @@ impl Dirs {
     }
 }
 
-fn read_at(dir: RawFd, path: &Path) -> io::Result<Vec<u8>> {
+fn read_at(dir: RawFd, path: &Path, until_eof: bool) -> io::Result<Vec<u8>> {
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: openat with a valid C string; the fd is closed below.
     let fd = unsafe { libc::syscall(libc::SYS_openat, dir, c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
@@ -64,7 +74,7 @@ fn read_at(dir: RawFd, path: &Path) -> io::Result<Vec<u8>> {
             // SAFETY: the kernel initialised n more bytes.
             n if n > 0 => unsafe {
                 buf.set_len(buf.len() + n as usize);
-                if (n as usize) < spare {
+                if (n as usize) < spare && !until_eof {
                     break Ok(());
                 }
             },
@@ -82,6 +92,27 @@ pub fn read_string(path: &Path) -> io::Result<String> {
     read(path).map(text)
 }
 
+/// Writes `data` to an existing file in one write (a cgroup knob takes
+/// one value per write).
+pub fn write(path: &Path, data: &[u8]) -> io::Result<()> {
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: openat with a valid C string; the fd is closed below.
+    let fd = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is ours; data is valid for its length.
+    let n = unsafe { libc::write(fd as libc::c_int, data.as_ptr().cast(), data.len()) };
+    let r = match n {
+        n if n < 0 => Err(io::Error::last_os_error()),
+        n if (n as usize) < data.len() => Err(io::Error::new(io::ErrorKind::WriteZero, "short write")),
+        _ => Ok(()),
+    };
+    // SAFETY: fd is ours and closed once.
+    unsafe { libc::close(fd as libc::c_int) };
+    r
+}
+
 fn text(b: Vec<u8>) -> String {
     String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
@@ -96,6 +127,9 @@ mod tests {
         assert!(text.starts_with(&std::process::id().to_string()));
         let e = super::read(std::path::Path::new("/nonexistent/x")).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        // Many records, longer than one kernel buffer: read to the end.
+        let maps = super::read_to_end(std::path::Path::new("/proc/self/smaps")).unwrap();
+        assert!(maps.len() > 8192 && maps.ends_with('\n'), "{}", maps.len());
         let mut dirs = super::Dirs::default();
         let me = format!("/proc/{}/stat", std::process::id());
         for _ in 0..2 {

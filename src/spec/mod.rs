@@ -73,8 +73,8 @@ pub fn load_process(path: &Path) -> Result<types::Process> {
 
 fn read_json(path: &Path) -> Result<Value> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::config(format!("open {}: {}", path.display(), io_text(&e))))?;
-    serde_json::from_str(&text).map_err(|e| Error::config(format!("{name}: invalid JSON: {e}")))
+    let text = crate::linux::smallfile::read(path).map_err(|e| Error::config(format!("open {}: {}", path.display(), io_text(&e))))?;
+    serde_json::from_slice(&text).map_err(|e| Error::config(format!("{name}: invalid JSON: {e}")))
 }
 
 /// Parses a modern config value (e.g. the copy kept in a state directory).
