@@ -330,11 +330,18 @@ fn device_rules_change_with_update() {
     assert!(write(&b), "kmsg still denied after the update");
 }
 
-/// On cgroup v2 the init (of create and of exec) is born in the container's
-/// cgroup with clone3(CLONE_INTO_CGROUP), never migrated; on v1 it is moved
-/// by writing cgroup.procs. Seen with strace, and the processes are there.
+/// A cgroup2 hierarchy, pure or a hybrid host's unified one.
+fn has_cgroup2() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().any(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with("/sys/fs/cgroup")) && l.contains(" cgroup2 "))
+}
+
+/// The init (of create and of exec) is born in the container's cgroup2
+/// cgroup with clone3(CLONE_INTO_CGROUP), never migrated; in v1 hierarchies
+/// it moves itself by writing "0" to `tasks` (no global lock, no RCU wait),
+/// and the runtime writes no cgroup.procs. Seen with strace, and the
+/// processes are there.
 #[test]
-fn init_is_born_in_its_cgroup_on_v2() {
+fn init_is_born_in_its_cgroup_or_moves_itself() {
     if std::process::Command::new("strace").arg("-V").output().is_err() {
         eprintln!("strace not installed: skipped");
         return;
@@ -354,10 +361,17 @@ fn init_is_born_in_its_cgroup_on_v2() {
     let t = std::fs::read_to_string(&trace).unwrap();
     assert!(t.contains("clone"), "{t}");
     let into = t.matches("CLONE_INTO_CGROUP").count();
-    if v2() {
-        assert_eq!(into, 2, "create and exec should each clone3 into the cgroup:\n{t}");
-    } else {
-        assert_eq!(into, 0, "{t}");
+    assert_eq!(into, if has_cgroup2() { 2 } else { 0 }, "create and exec should each clone3 into a cgroup2 cgroup:\n{t}");
+    if !v2() {
+        // exec ends when its process does: -f may follow it.
+        let ft = b.base.join("ftrace");
+        let exec = std::process::Command::new("strace").args(["-f", "-o", ft.to_str().unwrap(), "-e", "trace=openat,open,write", runc.to_str().unwrap(), "--root", b.root.to_str().unwrap(), "exec", &id, "true"]).stdin(Stdio::null()).output().unwrap();
+        assert!(exec.status.success(), "{}", String::from_utf8_lossy(&exec.stderr));
+        let t = std::fs::read_to_string(&ft).unwrap();
+        let tasks = t.lines().filter(|l| l.contains("/tasks\"") && l.contains("O_WRONLY")).count();
+        assert!(tasks >= 2, "the init opens each v1 tasks file:\n{t}");
+        assert!(t.lines().filter(|l| l.contains("write(") && l.contains("\"0\", 1)")).count() >= tasks, "and writes 0:\n{t}");
+        assert!(!t.lines().any(|l| l.contains("cgroup.procs\"") && l.contains("O_WRONLY") && !l.contains("/unified/")), "no v1 cgroup.procs written:\n{t}");
     }
     let procs = exec_in(&b, &id);
     assert!(procs.lines().any(|l| l.trim() == "1"), "{procs}");

@@ -1,12 +1,14 @@
 //! Message passing on the sync socket (SOCK_SEQPACKET): one tag byte, a
-//! payload, and at most a few file descriptors per message.
+//! payload, and up to 32 file descriptors per message.
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 /// Largest message we accept; plans with big seccomp filters stay far below it.
 pub const MAX_MSG: usize = 1 << 20;
-const MAX_FDS: usize = 4;
+const MAX_FDS: usize = 32;
+/// Room for one SCM_RIGHTS header (16 bytes) and MAX_FDS descriptors.
+const CMSG_WORDS: usize = 2 + MAX_FDS / 2;
 
 /// A received message.
 pub struct Msg {
@@ -21,13 +23,15 @@ pub fn send(sock: RawFd, tag: u8, data: &[u8], fds: &[RawFd]) -> io::Result<()> 
     buf.push(tag);
     buf.extend_from_slice(data);
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-    let mut cmsg_buf = [0u64; 16];
+    let mut cmsg_buf = [0u64; CMSG_WORDS];
     // SAFETY: msghdr is plain data; every pointer in it outlives the sendmsg call.
     let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
     mh.msg_iov = &mut iov;
     mh.msg_iovlen = 1;
     if !fds.is_empty() {
-        assert!(fds.len() <= MAX_FDS);
+        if fds.len() > MAX_FDS {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} fds in one message (at most {MAX_FDS})", fds.len())));
+        }
         let payload = std::mem::size_of_val(fds) as u32;
         // SAFETY: CMSG_SPACE/CMSG_FIRSTHDR/CMSG_DATA only compute offsets inside
         // cmsg_buf, which is large enough for MAX_FDS descriptors.
@@ -64,7 +68,7 @@ pub fn recv(sock: RawFd) -> io::Result<Option<Msg>> {
     })?;
     let mut buf: Vec<u8> = vec![0; size.clamp(1, MAX_MSG)];
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-    let mut cmsg_buf = [0u64; 16];
+    let mut cmsg_buf = [0u64; CMSG_WORDS];
     // SAFETY: as in send(): plain data whose pointers outlive the call.
     let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
     mh.msg_iov = &mut iov;

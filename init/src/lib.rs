@@ -16,6 +16,12 @@ pub const SYNC_FD_ARG: &str = "--sync-fd";
 wire::wire_struct! {
     /// Everything the init needs to turn itself into the container process.
     pub struct Plan {
+        /// cgroup v1 `tasks` files to write "0" to before anything else
+        /// (the library opened them: their fds come first with the plan): a
+        /// thread moving itself skips the global threadgroup lock, whose
+        /// first writer after an idle spell waits out an RCU grace period
+        /// (~10 ms) when a pid is written to cgroup.procs.
+        pub join_tasks: Vec<String>,
         /// Namespaces to join, as (CLONE_NEW* flag, path), in join order.
         pub ns_join: Vec<(u64, String)>,
         /// CLONE_NEW* flags of namespaces to create.

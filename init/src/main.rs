@@ -76,9 +76,15 @@ fn run(sync: RawFd) -> R<()> {
     unsafe { libc::umask(0) };
     let m = expect(sync, msg::PLAN)?;
     let plan = Plan::decode(&m.data).ok_or("sync: corrupt plan")?;
+    let mut fds = m.fds.into_iter();
+    // Still single-threaded and in the host's namespaces: "0" moves us whole.
+    for t in &plan.join_tasks {
+        let fd = fds.next().ok_or("sync: a cgroup tasks fd is missing")?;
+        sys::write_all(fd.as_raw_fd(), b"0").map_err(|e| format!("join cgroup: write 0 to {t}: {e}"))?;
+    }
     let proc = sys::open_host_proc()?;
     let exec_root = plan.exec_root.as_deref().map(|p| sys::open(p, libc::O_PATH | libc::O_DIRECTORY, 0)).transpose()?;
-    let ctx = Ctx { plan, sync, proc, listener: m.fds.into_iter().next(), exec_root };
+    let ctx = Ctx { plan, sync, proc, listener: fds.next(), exec_root };
     ns::join(&ctx.plan)?;
     ns::create(&ctx.plan, sync)?;
     if ns::needs_fork(&ctx.plan) {

@@ -136,20 +136,44 @@ impl Cgroup {
         }
     }
 
-    /// On cgroup v2, the container's cgroup opened for clone3's
-    /// CLONE_INTO_CGROUP; None on v1 (or if it cannot be opened: then the
-    /// init is moved with `join`, which reports the error).
-    pub fn v2_dir_fd(&self) -> Option<std::os::fd::OwnedFd> {
-        let d = self.dirs.get("").filter(|_| self.v2)?;
-        std::fs::File::open(d).ok().map(Into::into)
+    /// The container's cgroup2 directory (pure v2, or a hybrid host's
+    /// unified hierarchy) opened for clone3's CLONE_INTO_CGROUP; None
+    /// without one (or if it cannot be opened: then the init is moved with
+    /// `join_unified`, which reports the error).
+    pub fn has_unified(&self) -> bool {
+        self.dirs.contains_key("")
     }
 
-    /// Moves `pid` into the container's cgroup in every hierarchy.
-    pub fn join(&self, pid: i32) -> Result<()> {
-        for d in self.dirs.values() {
-            fs::write(&d.join("cgroup.procs"), &pid.to_string(), "join cgroup")?;
+    pub fn unified_dir_fd(&self) -> Option<std::os::fd::OwnedFd> {
+        std::fs::File::open(self.dirs.get("")?).ok().map(Into::into)
+    }
+
+    /// The `tasks` file of each v1 hierarchy, freezer last (a task that
+    /// joins a frozen cgroup stops there); for the init to move itself.
+    pub fn v1_tasks(&self) -> Vec<String> {
+        if self.v2 {
+            return Vec::new();
         }
-        Ok(())
+        let mut v: Vec<(&String, &PathBuf)> = self.dirs.iter().filter(|(k, _)| !k.is_empty()).collect();
+        v.sort_by_key(|(k, _)| *k == "freezer");
+        v.into_iter().map(|(_, d)| d.join("tasks").to_string_lossy().into_owned()).collect()
+    }
+
+    /// The files of `v1_tasks`, opened for writing (the init writes "0").
+    pub fn open_tasks(tasks: &[String]) -> Result<Vec<std::os::fd::OwnedFd>> {
+        tasks
+            .iter()
+            .map(|t| std::fs::OpenOptions::new().write(true).open(t).map(Into::into).map_err(|e| Error::sys(format!("join cgroup: open {t}"), e)))
+            .collect()
+    }
+
+    /// Moves `pid` into the container's cgroup2 directory, if there is one
+    /// (v1 hierarchies: the init moves itself, see `v1_tasks`).
+    pub fn join_unified(&self, pid: i32) -> Result<()> {
+        match self.dirs.get("") {
+            Some(d) => fs::write(&d.join("cgroup.procs"), &pid.to_string(), "join cgroup"),
+            None => Ok(()),
+        }
     }
 
     /// Pids in the container's cgroup (in our pid namespace).

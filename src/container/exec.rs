@@ -77,14 +77,15 @@ impl Runtime {
         validate_process(&opts.process)?;
         check_console(opts.process.terminal, opts.console_socket.is_some(), opts.keep_pty)?;
         let popts = plan::PlanOptions { preserve_fds: opts.preserve_fds, ..Default::default() };
-        let plan = plan::build_exec(&spec, &opts.process, st.pid, &popts)?;
+        let mut plan = plan::build_exec(&spec, &opts.process, st.pid, &popts)?;
+        plan.join_tasks = st.cgroup.as_ref().map(|c| c.v1_tasks()).unwrap_or_default();
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let seal = crate::process::initbin::Seal::for_container(&spec, Some(&opts.process));
-        let cg_fd = st.cgroup.as_ref().and_then(|c| c.v2_dir_fd());
+        let cg_fd = st.cgroup.as_ref().and_then(|c| c.unified_dir_fd());
         let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()) })?;
         if let Some(cg) = st.cgroup.as_ref().filter(|_| !sp.in_cgroup) {
-            if let Err(e) = cg.join(sp.pid) {
+            if let Err(e) = cg.join_unified(sp.pid) {
                 let _ = super::kill_and_wait(sp.pid);
                 return Err(e);
             }
@@ -92,9 +93,13 @@ impl Runtime {
         let no_hooks = |_: i32| -> Result<Vec<String>> { Err(Error::new(ErrorKind::Init, "exec does not run hooks")) };
         let seccomp = spec.linux.as_ref().and_then(|l| l.seccomp.clone());
         let forward = |fd| super::notify::forward(seccomp.as_ref(), &st, fd);
-        let serve = setup::Serve { uid_maps: &[], gid_maps: &[], on_hooks: &no_hooks, exec_mode: true, on_seccomp_fd: &forward };
+        let serve = setup::Serve { uid_maps: &[], gid_maps: &[], on_hooks: &no_hooks, exec_mode: true, on_seccomp_fd: &forward, after_plan: &|| Ok(()) };
         let mut pid = None;
-        let res = setup::run(&sp, &plan, None, &serve, &mut pid).inspect_err(|_| {
+        let tasks = crate::cgroups::Cgroup::open_tasks(&plan.join_tasks).inspect_err(|_| {
+            let _ = super::kill_and_wait(sp.pid);
+        })?;
+        let fds: Vec<std::os::fd::RawFd> = tasks.iter().map(|f| f.as_raw_fd()).collect();
+        let res = setup::run(&sp, &plan, &fds, &serve, &mut pid).inspect_err(|_| {
             if let Some(p) = pid {
                 let _ = super::kill_and_wait(p);
             }

@@ -119,30 +119,45 @@ impl Runtime {
         })?;
         let _lock = state::lock(&dir)?;
         let mut guard = Cleanup { dir: dir.clone(), pid: None, cgroup: None };
-        cgroup.create()?;
-        guard.cgroup = Some(cgroup.clone());
-        cgroup.set(&resources, &rules)?;
-        let created = self.create_in(id, &dir, &bundle, &plan, (opts, start_socket), &cgroup, &mut guard.pid)?;
+        let cg = CgroupSpec { cgroup: &mut cgroup, resources: &resources, rules: &rules };
+        let created = self.create_in(id, &bundle, &plan, (opts, start_socket), &mut guard, cg)?;
         guard.dir = PathBuf::new();
         Ok(created)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn create_in(&self, id: &str, dir: &Path, b: &spec::Bundle, plan: &runc_init::Plan, (opts, start_socket): (&CreateOptions, bool), cgroup: &Cgroup, pid: &mut Option<i32>) -> Result<Created> {
-        std::fs::write(dir.join(CONFIG_COPY), serde_json::to_vec(&b.raw).expect("json")).context(|| format!("write {}/{CONFIG_COPY}", dir.display()))?;
-        if b.spec.hooks.as_ref().is_some_and(|h| !h.poststart.is_empty() || !h.poststop.is_empty()) {
-            std::fs::write(dir.join(HOOKS_COPY), serde_json::to_vec(&b.raw["hooks"]).expect("json")).context(|| format!("write {}/{HOOKS_COPY}", dir.display()))?;
-        }
+    /// Spawns the init and serves it until CREATED. With a cgroup2 hierarchy
+    /// the cgroup is made before the spawn (the init is born in it); with v1
+    /// only, while the init execs (it moves itself in, first thing).
+    fn create_in(
+        &self,
+        id: &str,
+        b: &spec::Bundle,
+        plan: &runc_init::Plan,
+        (opts, start_socket): (&CreateOptions, bool),
+        guard: &mut Cleanup,
+        mut cg: CgroupSpec,
+    ) -> Result<Created> {
+        let dir = guard.dir.clone();
         let listener = if start_socket { Some(listen(&dir.join(START_SOCK))?) } else { None };
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let seal = crate::process::initbin::Seal::for_container(&b.spec, None);
-        let cg_fd = cgroup.v2_dir_fd();
+        let into_cgroup2 = cg.cgroup.has_unified();
+        if into_cgroup2 {
+            cg.make(guard)?;
+        }
+        let cg_fd = cg.cgroup.unified_dir_fd();
         let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()) })?;
-        *pid = Some(sp.pid);
-        // Before the plan is sent: the init (and so every child) starts in the cgroup.
+        guard.pid = Some(sp.pid);
+        if !into_cgroup2 {
+            cg.make(guard)?;
+        }
+        let cgroup = &*cg.cgroup;
+        // Before the plan is sent, the init (and so every child) is in the
+        // cgroup: born there (cgroup2), moved (cgroup2 without clone3), and
+        // in v1 hierarchies it moves itself first thing (plan.join_tasks).
         if !sp.in_cgroup {
-            cgroup.join(sp.pid)?;
+            cgroup.join_unified(sp.pid)?;
         }
         let linux = b.spec.linux.clone().unwrap_or_default();
         let base = State { cgroup: Some(cgroup.clone()), ..new_state(id, b) };
@@ -156,8 +171,18 @@ impl Runtime {
             Ok(vec![creating, created])
         };
         let no_fd = |_| Err(Error::new(ErrorKind::Init, "seccomp notify fd before start"));
-        let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd };
-        let res = setup::run(&sp, plan, listener.as_ref(), &serve, pid)?;
+        // While the init sets the container up.
+        let copies = || -> Result<()> {
+            std::fs::write(dir.join(CONFIG_COPY), serde_json::to_vec(&b.raw).expect("json")).context(|| format!("write {}/{CONFIG_COPY}", dir.display()))?;
+            if b.spec.hooks.as_ref().is_some_and(|h| !h.poststart.is_empty() || !h.poststop.is_empty()) {
+                std::fs::write(dir.join(HOOKS_COPY), serde_json::to_vec(&b.raw["hooks"]).expect("json")).context(|| format!("write {}/{HOOKS_COPY}", dir.display()))?;
+            }
+            Ok(())
+        };
+        let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd, after_plan: &copies };
+        let tasks = Cgroup::open_tasks(&plan.join_tasks)?;
+        let fds: Vec<RawFd> = tasks.iter().chain(listener.as_ref()).map(|f| f.as_raw_fd()).collect();
+        let res = setup::run(&sp, plan, &fds, &serve, &mut guard.pid)?;
         let mut pty = res.pty;
         if let (Some(sock), Some(master)) = (&opts.console_socket, &pty) {
             send_console(sock, master.as_raw_fd())?;
@@ -165,7 +190,7 @@ impl Runtime {
         }
         let (_, start_time) = state::proc_stat(res.pid).ok_or_else(|| Error::new(ErrorKind::Init, "container init exited during create"))?;
         let st = State { pid: res.pid, init_start_time: start_time, ..base };
-        st.save(dir)?;
+        st.save(&dir)?;
         if let Some(p) = &opts.pid_file {
             write_pid_file(p, res.pid)?;
         }
@@ -450,6 +475,21 @@ impl Drop for Cleanup {
             let _ = cg.destroy();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The container's cgroup and what to set in it, made by `create`.
+struct CgroupSpec<'a> {
+    cgroup: &'a mut Cgroup,
+    resources: &'a crate::cgroups::resources::Resources,
+    rules: &'a [crate::cgroups::devices::Rule],
+}
+
+impl CgroupSpec<'_> {
+    fn make(&mut self, guard: &mut Cleanup) -> Result<()> {
+        self.cgroup.create()?;
+        guard.cgroup = Some(self.cgroup.clone());
+        self.cgroup.set(self.resources, self.rules)
     }
 }
 

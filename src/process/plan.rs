@@ -23,6 +23,7 @@ pub fn build(b: &Bundle, opts: &PlanOptions, cgroup: &crate::cgroups::Cgroup) ->
     let spec = &b.spec;
     let linux = spec.linux.clone().unwrap_or_default();
     let mut plan = Plan {
+        join_tasks: cgroup.v1_tasks(),
         rootfs: b.rootfs.to_string_lossy().into_owned(),
         rootfs_readonly: spec.root.as_ref().is_some_and(|r| r.readonly),
         no_pivot: opts.no_pivot,

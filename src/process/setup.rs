@@ -8,7 +8,7 @@ use crate::spec::types::IdMapping;
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use runc_init::{chan, msg, Plan, Wire};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// What a finished set-up hands back.
 pub struct SetupResult {
@@ -29,14 +29,18 @@ pub struct Serve<'a> {
     pub exec_mode: bool,
     /// Passes a seccomp notify fd on to the profile's listener.
     pub on_seccomp_fd: &'a dyn Fn(OwnedFd) -> Result<()>,
+    /// Work of ours done while the init works on its plan.
+    pub after_plan: &'a dyn Fn() -> Result<()>,
 }
 
 /// Sends the plan and serves the init. `pid_out` gets the process's pid as
 /// soon as it is known, so the caller can clean up on error; stage one is
 /// always reaped here.
-pub fn run(sp: &Spawned, plan: &Plan, listener: Option<&OwnedFd>, serve: &Serve, pid_out: &mut Option<i32>) -> Result<SetupResult> {
+/// `fds` go with the plan: one open `tasks` file per `plan.join_tasks`
+/// entry, then the start socket's listener if there is one.
+pub fn run(sp: &Spawned, plan: &Plan, fds: &[RawFd], serve: &Serve, pid_out: &mut Option<i32>) -> Result<SetupResult> {
     let mut stage1_reaped = false;
-    let r = serve_loop(sp, plan, listener, serve, pid_out, &mut stage1_reaped);
+    let r = serve_loop(sp, plan, fds, serve, pid_out, &mut stage1_reaped);
     // Stage one is the process itself when no fork was needed: on success it stays.
     if r.is_err() && !stage1_reaped {
         let _ = nix::sys::signal::kill(Pid::from_raw(sp.pid), nix::sys::signal::SIGKILL);
@@ -48,14 +52,14 @@ pub fn run(sp: &Spawned, plan: &Plan, listener: Option<&OwnedFd>, serve: &Serve,
 fn serve_loop(
     sp: &Spawned,
     plan: &Plan,
-    listener: Option<&OwnedFd>,
+    fds: &[RawFd],
     serve: &Serve,
     pid_out: &mut Option<i32>,
     reaped: &mut bool,
 ) -> Result<SetupResult> {
     let sync = sp.sync.as_raw_fd();
-    let fds: Vec<i32> = listener.iter().map(|l| l.as_raw_fd()).collect();
-    chan::send(sync, msg::PLAN, &plan.encode(), &fds).map_err(|e| Error::sys("send plan to runc-init", e))?;
+    chan::send(sync, msg::PLAN, &plan.encode(), fds).map_err(|e| Error::sys("send plan to runc-init", e))?;
+    (serve.after_plan)()?;
     let mut pty = None;
     let mut execing = false;
     loop {
