@@ -329,6 +329,49 @@ fn user_namespace_with_mappings() {
     assert_eq!(nums, ["0", "100000", "65536", "0", "100000", "65536", "0", "wrote"], "{out}");
 }
 
+/// The clone and clone3 calls of `runc run` and its children, by strace -f
+/// (run ends with its container, so -f ends too).
+fn clones_of_run(b: &Bundle) -> (String, String) {
+    let id = b.track(&unique_id("pidns"));
+    let trace = b.base.join(format!("{id}.trace"));
+    b.write_config();
+    let out = std::process::Command::new("strace")
+        .args(["-f", "-o", trace.to_str().unwrap(), "-e", "trace=clone,clone3"])
+        .arg(runc_bin())
+        .args(["--root", b.root.to_str().unwrap(), "run", "--bundle", b.dir.to_str().unwrap(), &id])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8_lossy(&out.stdout).into_owned(), std::fs::read_to_string(&trace).unwrap())
+}
+
+#[test]
+fn pid_namespace_is_made_at_spawn_unless_a_user_namespace_owns_it() {
+    if std::process::Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("strace not installed: skipped");
+        return;
+    }
+    // No user namespace: the init is cloned into the new PID namespace and
+    // does not fork again.
+    let b = Bundle::new("echo $$");
+    let (out, t) = clones_of_run(&b);
+    assert_eq!(out, "1\n");
+    assert!(t.contains("CLONE_NEWPID") && !t.contains("CLONE_PARENT"), "{t}");
+    // A new user namespace must own the PID namespace: made after it, by
+    // unshare in the init, which then forks the container's PID 1.
+    let mut b = Bundle::new("echo $$");
+    b.add_namespace(json!({"type": "user"}));
+    b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    let status = std::process::Command::new("chown").args(["-R", "100000:100000"]).arg(b.dir.join("rootfs")).status().unwrap();
+    assert!(status.success());
+    b.config["mounts"].as_array_mut().unwrap().retain(|m| m["type"] != "cgroup");
+    let (out, t) = clones_of_run(&b);
+    assert_eq!(out, "1\n");
+    assert!(!t.contains("CLONE_NEWPID") && t.contains("CLONE_PARENT"), "{t}");
+}
+
 #[test]
 fn time_namespace_offsets() {
     let mut b = Bundle::new("cut -d. -f1 /proc/uptime");

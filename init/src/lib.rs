@@ -166,7 +166,8 @@ pub mod msg {
     pub const NEED_IDMAP: u8 = 2;
     /// library -> init: go on.
     pub const ACK: u8 = 3;
-    /// init -> library: the container init's pid in the library's pid namespace (u32).
+    /// init -> library: the container init's pid in the library's pid
+    /// namespace (u32); 0 when it is the spawned process itself.
     pub const PID: u8 = 4;
     /// init -> library: the pty master is attached.
     pub const PTY: u8 = 5;

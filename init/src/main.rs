@@ -94,8 +94,9 @@ fn run(sync: RawFd) -> R<()> {
             std::process::exit(0);
         }
     } else {
-        // SAFETY: getpid has no preconditions.
-        send(sync, msg::PID, &(unsafe { libc::getpid() } as u32).to_le_bytes(), &[])?;
+        // 0: the process the library spawned (maybe born in a new PID
+        // namespace, where getpid() would say 1).
+        send(sync, msg::PID, &0u32.to_le_bytes(), &[])?;
     }
     expect(sync, msg::ACK)?;
     // SAFETY: setsid has no preconditions; we are not a group leader after clone/exec.

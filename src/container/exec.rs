@@ -83,7 +83,7 @@ impl Runtime {
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let seal = crate::process::initbin::Seal::for_container(&spec, Some(&opts.process));
         let cg_fd = st.cgroup.as_ref().and_then(|c| c.unified_dir_fd());
-        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()) })?;
+        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()), new_pid_ns: false })?;
         if let Some(cg) = st.cgroup.as_ref().filter(|_| !sp.in_cgroup) {
             if let Err(e) = cg.join_unified(sp.pid) {
                 let _ = super::kill_and_wait(sp.pid);

@@ -111,7 +111,11 @@ impl Runtime {
         let resources = spec::validate::resources(&linux)?;
         let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(&linux))?;
         let mut cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id)?;
-        let plan = plan::build(&bundle, &popts, &cgroup)?;
+        let mut plan = plan::build(&bundle, &popts, &cgroup)?;
+        let pid_ns_at_spawn = pid_ns_at_spawn(&plan);
+        if pid_ns_at_spawn {
+            plan.ns_new &= !(libc::CLONE_NEWPID as u64);
+        }
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.root).context(|| format!("create state root {}", self.root.display()))?;
         std::fs::DirBuilder::new().mode(0o711).create(&dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => Error::new(ErrorKind::Exists, format!("container with id exists: {id}")),
@@ -120,7 +124,7 @@ impl Runtime {
         let _lock = state::lock(&dir)?;
         let mut guard = Cleanup { dir: dir.clone(), pid: None, cgroup: None };
         let cg = CgroupSpec { cgroup: &mut cgroup, resources: &resources, rules: &rules };
-        let created = self.create_in(id, &bundle, &plan, (opts, start_socket), &mut guard, cg)?;
+        let created = self.create_in(id, &bundle, &plan, (opts, start_socket, pid_ns_at_spawn), &mut guard, cg)?;
         guard.dir = PathBuf::new();
         Ok(created)
     }
@@ -133,7 +137,7 @@ impl Runtime {
         id: &str,
         b: &spec::Bundle,
         plan: &runc_init::Plan,
-        (opts, start_socket): (&CreateOptions, bool),
+        (opts, start_socket, new_pid_ns): (&CreateOptions, bool, bool),
         guard: &mut Cleanup,
         mut cg: CgroupSpec,
     ) -> Result<Created> {
@@ -147,7 +151,7 @@ impl Runtime {
             cg.make(guard)?;
         }
         let cg_fd = cg.cgroup.unified_dir_fd();
-        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()) })?;
+        let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()), new_pid_ns })?;
         guard.pid = Some(sp.pid);
         if !into_cgroup2 {
             cg.make(guard)?;
@@ -403,6 +407,16 @@ impl Runtime {
     pub fn oom_kills(&self, id: &str) -> Result<u64> {
         Ok(self.cgroup_of(id)?.1.oom_kills())
     }
+}
+
+/// Whether the init can be spawned straight into the container's new PID
+/// namespace (no fork in the init): not when a new user namespace must own
+/// it, nor with a time namespace or a joined PID namespace (both also need
+/// a fork).
+fn pid_ns_at_spawn(plan: &runc_init::Plan) -> bool {
+    let joined = plan.ns_join.iter().fold(0u64, |a, (f, _)| a | f);
+    let fork_anyway = (libc::CLONE_NEWUSER | libc::CLONE_NEWTIME | libc::CLONE_NEWPID) as u64;
+    plan.ns_new & libc::CLONE_NEWPID as u64 != 0 && (plan.ns_new & !(libc::CLONE_NEWPID as u64) | joined) & fork_anyway == 0
 }
 
 fn startable(s: Status) -> Result<()> {

@@ -76,7 +76,10 @@ fn serve_loop(
                 send(sync, msg::ACK, &[])?;
             }
             msg::PID => {
-                let pid = u32_of(&m.data)? as i32;
+                let pid = match u32_of(&m.data)? as i32 {
+                    0 => sp.pid,
+                    p => p,
+                };
                 *pid_out = Some(pid);
                 if pid != sp.pid {
                     let _ = waitpid(Pid::from_raw(sp.pid), None);

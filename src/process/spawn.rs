@@ -23,6 +23,9 @@ pub struct SpawnFds {
     /// clone3(CLONE_INTO_CGROUP): no migration afterwards, so no wait for the
     /// RCU grace period that a write to cgroup.procs can cost.
     pub cgroup: Option<RawFd>,
+    /// Start the init in a new PID namespace (as its PID 1), which saves it
+    /// a fork; only when no user namespace must own that PID namespace.
+    pub new_pid_ns: bool,
 }
 
 /// A running runc-init (stage one) and our end of its sync socket.
@@ -52,10 +55,11 @@ pub fn spawn(fds: &SpawnFds) -> Result<Spawned> {
     let (pid, in_cgroup) = with_signals_blocked(|| {
         // clone3 into the cgroup where asked; without clone3, or if the kernel
         // refuses the cgroup, a plain fork (the caller then joins it).
-        let (r, in_cgroup) = match fds.cgroup.map(fork_into_cgroup).filter(|r| *r >= 0) {
+        let ns = if fds.new_pid_ns { libc::CLONE_NEWPID as u64 } else { 0 };
+        let (r, in_cgroup) = match fds.cgroup.map(|d| fork_into_cgroup(d, ns)).filter(|r| *r >= 0) {
             Some(r) => (r, true),
             // SAFETY: a fork-like clone (no CLONE_VM, no atfork handlers).
-            None => (unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) }, false),
+            None => (unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong | ns, 0, 0, 0, 0) }, false),
         };
         if r == 0 {
             // The child only runs `child_main`: raw syscalls, never returns.
@@ -87,10 +91,11 @@ struct CloneArgs {
     cgroup: u64,
 }
 
-/// A fork (like clone(SIGCHLD)) whose child starts in cgroup `dir`.
-fn fork_into_cgroup(dir: RawFd) -> libc::c_long {
+/// A fork (like clone(SIGCHLD)) whose child starts in cgroup `dir`, with
+/// the extra namespace flags `ns`.
+fn fork_into_cgroup(dir: RawFd, ns: u64) -> libc::c_long {
     const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
-    let args = CloneArgs { flags: CLONE_INTO_CGROUP, exit_signal: libc::SIGCHLD as u64, cgroup: dir as u64, ..Default::default() };
+    let args = CloneArgs { flags: CLONE_INTO_CGROUP | ns, exit_signal: libc::SIGCHLD as u64, cgroup: dir as u64, ..Default::default() };
     // SAFETY: clone3 without CLONE_VM is a fork; args outlives the call. In
     // the child only `child_main` runs (see spawn).
     unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, std::mem::size_of::<CloneArgs>()) }
