@@ -292,7 +292,13 @@ fn dispatch(rt: &Runtime, cmd: Cmd) -> runc::Result<u8> {
         }
         Cmd::Kill { id, signal, all } => rt.kill(&id, runc::process::signal::parse(&signal)?, all).map(|_| 0),
         Cmd::Delete { id, force } => rt.delete(&id, force).map(|_| 0),
-        Cmd::List { format, quiet } => print::list(&rt.list()?, &format, quiet).map(|_| 0),
+        Cmd::List { format, quiet } => {
+            let states = rt.list()?;
+            print::list(&states, &format, quiet)?;
+            // The process ends next: freeing each state one by one is wasted work.
+            std::mem::forget(states);
+            Ok(0)
+        }
         Cmd::Ps { format, id, ps_args } => print::ps(&rt.pids(&id)?, &format, &ps_args).map(|_| 0),
         Cmd::Exec(a) => exec(rt, a),
         Cmd::Pause { id } => rt.pause(&id).map(|_| 0),

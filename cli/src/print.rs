@@ -23,19 +23,19 @@ pub fn list(states: &[State], format: &str, quiet: bool) -> runc::Result<()> {
         println!("{}", Value::Array(v));
         return Ok(());
     }
-    let rows: Vec<[String; 6]> = states
-        .iter()
-        .map(|s| {
-            let pid = if s.status == runc::Status::Stopped { 0 } else { s.pid };
-            [s.id.clone(), pid.to_string(), s.status.to_string(), s.bundle.clone(), s.created.clone(), s.owner.clone()]
-        })
-        .collect();
-    let head = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from);
+    let pids: Vec<String> = states.iter().map(|s| if s.status == runc::Status::Stopped { 0 } else { s.pid }.to_string()).collect();
+    let rows: Vec<[&str; 6]> = states.iter().zip(&pids).map(|(s, pid)| [&s.id, pid, s.status.as_str(), &s.bundle, &s.created, &s.owner]).collect();
+    let head = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"];
     let widths: Vec<usize> = (0..6).map(|i| rows.iter().chain([&head]).map(|r| r[i].len()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
+    let mut out = String::with_capacity((rows.len() + 1) * (widths.iter().sum::<usize>() + 16));
     for r in [&head].into_iter().chain(rows.iter()) {
-        let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(cells.join("   ").trim_end());
+        for (i, (c, w)) in r.iter().zip(&widths).enumerate() {
+            out.push_str(c);
+            if i < 5 {
+                out.extend(std::iter::repeat_n(' ', w - c.len() + 3));
+            }
+        }
+        out.truncate(out.trim_end().len());
         out.push('\n');
     }
     print_all(&out);

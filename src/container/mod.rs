@@ -332,15 +332,12 @@ impl Runtime {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::sys(format!("read {}", self.root.display()), e)),
         };
+        // Sorted by id before loading: moving small entries, not states.
+        let mut ids: Vec<(String, PathBuf)> = entries.flatten().map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).collect();
+        ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut dirs = crate::linux::smallfile::Dirs::default();
-        let mut out: Vec<State> = entries
-            .flatten()
-            .filter_map(|e| {
-                let id = e.file_name().to_string_lossy().into_owned();
-                State::load_in(&e.path(), &id, &mut dirs).ok()
-            })
-            .collect();
-        out.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut out = Vec::with_capacity(ids.len());
+        out.extend(ids.iter().filter_map(|(id, p)| State::load_in(p, id, &mut dirs).ok()));
         Ok(out)
     }
 

@@ -42,10 +42,22 @@ pub enum Status {
     Stopped,
 }
 
+impl Status {
+    /// The name in state.json and `runc list` ("running").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Creating => "creating",
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Stopped => "stopped",
+        }
+    }
+}
+
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        f.write_str(&s)
+        f.write_str(self.as_str())
     }
 }
 
@@ -171,6 +183,14 @@ pub fn rfc3339_now() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn status_names_match_serde() {
+        use super::Status::*;
+        for s in [Creating, Created, Running, Paused, Stopped] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+
     #[test]
     fn timestamp_shape() {
         let t = super::rfc3339_now();
