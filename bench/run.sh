@@ -39,7 +39,20 @@ gcc -O2 -o "$work/peak-rss" "$here/bench/peak-rss.c"
 mkdir -p "$work/lib" && cp -a "$here"/target/release/lib/librunc.so* "$work/lib/"
 gcc -O2 -I "$here/include" -o "$work/capi-loop" "$here/bench/capi-loop.c" -L "$work/lib" -lrunc -Wl,-rpath,"$work/lib"
 
+# Waits (up to 60 s) until the machine is idle: the kernel frees network
+# namespaces and cgroups asynchronously, and a previous batch (or bench)
+# still doing so would slow whatever is measured next.
+settle() {
+    for _ in $(seq 60); do
+        read -r _ a b c d e f g _ < /proc/stat; sleep 1
+        read -r _ a2 b2 c2 d2 e2 f2 g2 _ < /proc/stat
+        busy=$(( (a2-a)+(b2-b)+(c2-c)+(f2-f)+(g2-g) )); all=$(( busy+(d2-d)+(e2-e) ))
+        [ $(( busy * 100 )) -lt $(( all * 5 )) ] && return
+    done
+}
+
 hf() { # name, runtime, command, [prepare]
+    settle
     local out="$work/$1-$2.json"
     local prep=()
     [ -n "${4:-}" ] && prep=(--prepare "$4")
@@ -70,6 +83,7 @@ for r in $runtimes; do hf list "$r" "$(R $r) list"; done
 for r in $runtimes; do for i in $(seq 100); do $(R $r) delete -f "many-$r-$i" >/dev/null 2>&1; done; done
 for par in ${BENCH_PAR-2 8}; do
     for r in $runtimes; do
+        settle
         hyperfine -N -w 1 -r 3 --export-json "$work/par$par-$r.json" \
             "sh -c 'seq 100 | xargs -P $par -I{} $(R $r) run $B p$par-{}'" >/dev/null 2>&1 || echo "bench: par$par failed for $r" >&2
     done
