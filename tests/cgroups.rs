@@ -142,6 +142,8 @@ fn pause_freezes_and_resume_thaws() {
     let st: Value = serde_json::from_str(&runc_ok(&b, &["state", &id])).unwrap();
     assert_eq!(st["status"], "paused");
     let a = std::fs::read_to_string(ready.join("n")).unwrap();
+    let ex = b.runc(&["exec", &id, "true"]).stdin(Stdio::null()).output().unwrap();
+    assert!(!ex.status.success() && String::from_utf8_lossy(&ex.stderr).contains("cannot exec in a paused container"), "{ex:?}");
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(std::fs::read_to_string(ready.join("n")).unwrap(), a, "counter moved while paused");
     runc_ok(&b, &["resume", &id]);

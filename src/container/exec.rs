@@ -70,8 +70,11 @@ impl Runtime {
     pub fn exec(&self, id: &str, opts: &ExecOptions) -> Result<Created> {
         let dir = self.dir(id)?;
         let st = State::load(&dir, id)?;
-        if st.status == Status::Stopped {
-            return Err(Error::new(ErrorKind::State, "cannot exec in a stopped container"));
+        match st.status {
+            Status::Stopped => return Err(Error::new(ErrorKind::State, "cannot exec in a stopped container")),
+            // Its process would freeze on joining the freezer cgroup.
+            Status::Paused => return Err(Error::new(ErrorKind::State, "cannot exec in a paused container")),
+            _ => {}
         }
         let spec = self.config(&dir)?;
         validate_process(&opts.process)?;
