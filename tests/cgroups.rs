@@ -344,8 +344,7 @@ fn has_cgroup2() -> bool {
 /// processes are there.
 #[test]
 fn init_is_born_in_its_cgroup_or_moves_itself() {
-    if std::process::Command::new("strace").arg("-V").output().is_err() {
-        eprintln!("strace not installed: skipped");
+    if !have_strace() {
         return;
     }
     let b = Bundle::new("sleep 100");

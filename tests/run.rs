@@ -312,10 +312,8 @@ fn joins_an_existing_namespace_by_path() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "held-ns\n", "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-#[test]
-fn user_namespace_with_mappings() {
-    let mut b = Bundle::new("cat /proc/self/uid_map /proc/self/gid_map; id -u; echo x > /tmp/f && echo wrote");
-    b.config["root"]["readonly"] = json!(false);
+/// A new user namespace mapping 0-65535 to 100000-165535.
+fn map_user_namespace(b: &mut Bundle) {
     b.add_namespace(json!({"type": "user"}));
     b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
     b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
@@ -324,6 +322,13 @@ fn user_namespace_with_mappings() {
     assert!(status.success());
     // The cgroup mount cannot be bound from a user namespace we do not own the cgroups of.
     b.config["mounts"].as_array_mut().unwrap().retain(|m| m["type"] != "cgroup");
+}
+
+#[test]
+fn user_namespace_with_mappings() {
+    let mut b = Bundle::new("cat /proc/self/uid_map /proc/self/gid_map; id -u; echo x > /tmp/f && echo wrote");
+    b.config["root"]["readonly"] = json!(false);
+    map_user_namespace(&mut b);
     let out = b.run_ok();
     let nums: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(nums, ["0", "100000", "65536", "0", "100000", "65536", "0", "wrote"], "{out}");
@@ -348,8 +353,7 @@ fn clones_of_run(b: &Bundle) -> (String, String) {
 
 #[test]
 fn pid_namespace_is_made_at_spawn_unless_a_user_namespace_owns_it() {
-    if std::process::Command::new("strace").arg("-V").output().is_err() {
-        eprintln!("strace not installed: skipped");
+    if !have_strace() {
         return;
     }
     // No user namespace: the init is cloned into the new PID namespace and
@@ -361,12 +365,7 @@ fn pid_namespace_is_made_at_spawn_unless_a_user_namespace_owns_it() {
     // A new user namespace must own the PID namespace: made after it, by
     // unshare in the init, which then forks the container's PID 1.
     let mut b = Bundle::new("echo $$");
-    b.add_namespace(json!({"type": "user"}));
-    b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-    let status = std::process::Command::new("chown").args(["-R", "100000:100000"]).arg(b.dir.join("rootfs")).status().unwrap();
-    assert!(status.success());
-    b.config["mounts"].as_array_mut().unwrap().retain(|m| m["type"] != "cgroup");
+    map_user_namespace(&mut b);
     let (out, t) = clones_of_run(&b);
     assert_eq!(out, "1\n");
     assert!(!t.contains("CLONE_NEWPID") && t.contains("CLONE_PARENT"), "{t}");

@@ -195,11 +195,8 @@ impl Cgroup {
         }
     }
 
-    pub fn is_frozen(&self) -> bool {
-        self.is_frozen_in(&mut Dirs::default())
-    }
-
-    /// `is_frozen`, reading through `dirs` (many containers in a row).
+    /// Whether the freezer holds the cgroup, read through `dirs` (many
+    /// containers in a row: `list`).
     pub fn is_frozen_in(&self, dirs: &mut Dirs) -> bool {
         let (dir, file, thawed) = if self.v2 { (self.dirs.get("").map(PathBuf::as_path), "cgroup.freeze", "0") } else { (self.dir_of("freezer"), "freezer.state", "THAWED") };
         dir.is_some_and(|d| dirs.read_string(&d.join(file)).is_ok_and(|s| s.trim() != thawed))

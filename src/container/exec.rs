@@ -80,8 +80,7 @@ impl Runtime {
         validate_process(&opts.process)?;
         check_console(opts.process.terminal, opts.console_socket.is_some(), opts.keep_pty)?;
         let popts = plan::PlanOptions { preserve_fds: opts.preserve_fds, ..Default::default() };
-        let mut plan = plan::build_exec(&spec, &opts.process, st.pid, &popts)?;
-        plan.join_tasks = st.cgroup.as_ref().map(|c| c.v1_tasks()).unwrap_or_default();
+        let plan = plan::build_exec(&spec, &opts.process, st.pid, st.cgroup.as_ref(), &popts)?;
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let seal = crate::process::initbin::Seal::for_container(&spec, Some(&opts.process));

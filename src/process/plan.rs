@@ -97,12 +97,14 @@ fn hook_plan(h: &crate::spec::types::Hook) -> runc_init::HookPlan {
 }
 
 /// The plan of `exec`: join every namespace of the container's init `pid`
-/// (except those we already share), chroot into its root, run `p`.
-pub fn build_exec(spec: &crate::spec::Spec, p: &Process, pid: i32, opts: &PlanOptions) -> Result<Plan> {
+/// (except those we already share), chroot into its root, run `p`; move
+/// itself into the container's v1 cgroups first.
+pub fn build_exec(spec: &crate::spec::Spec, p: &Process, pid: i32, cgroup: Option<&crate::cgroups::Cgroup>, opts: &PlanOptions) -> Result<Plan> {
     let linux = spec.linux.clone().unwrap_or_default();
     let mut kinds: Vec<&str> = linux.namespaces.iter().map(|n| n.kind.as_str()).collect();
     kinds.sort_by_key(|k| namespaces::order(k));
-    let mut plan = Plan { exec_root: Some(format!("/proc/{pid}/root")), ..Default::default() };
+    let join_tasks = cgroup.map(|c| c.v1_tasks()).unwrap_or_default();
+    let mut plan = Plan { exec_root: Some(format!("/proc/{pid}/root")), join_tasks, ..Default::default() };
     for k in kinds {
         let name = namespaces::TYPES.iter().find(|t| t.0 == k).expect("validated").2;
         let theirs = format!("/proc/{pid}/ns/{name}");

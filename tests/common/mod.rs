@@ -18,6 +18,15 @@ pub fn runc_bin() -> PathBuf {
 }
 
 /// A unique container id for this test process.
+/// Whether strace is installed (tests that trace system calls skip without it).
+pub fn have_strace() -> bool {
+    let ok = Command::new("strace").arg("-V").output().is_ok();
+    if !ok {
+        eprintln!("strace not installed: skipped");
+    }
+    ok
+}
+
 pub fn unique_id(tag: &str) -> String {
     format!("{tag}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
