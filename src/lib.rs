@@ -63,8 +63,8 @@ impl Runtime {
     /// None right after start.
     pub fn run(&self, id: &str, opts: &CreateOptions, detach: bool) -> Result<Option<i32>> {
         let signals = process::foreground::Signals::block()?;
-        let created = self.create_with(id, &CreateOptions { keep_pty: !detach, ..opts.clone() }, false)?;
-        if let Err(e) = self.start(id) {
+        let created = self.create_with(id, &CreateOptions { keep_pty: !detach, ..opts.clone() }, container::StartBy::Now)?;
+        if let Err(e) = self.await_exec(id) {
             let _ = self.delete(id, true);
             return Err(e);
         }

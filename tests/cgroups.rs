@@ -134,7 +134,9 @@ fn device_rules_deny_and_allow() {
 
 #[test]
 fn pause_freezes_and_resume_thaws() {
-    let mut b = Bundle::new("i=0; while :; do i=$((i+1)); echo $i > /ready/n; sleep 0.01; done");
+    // The counter is replaced by rename, so a read never sees it half written
+    // (a freeze between the truncation and the write of `>` would).
+    let mut b = Bundle::new("i=0; while :; do i=$((i+1)); echo $i > /ready/t; mv /ready/t /ready/n; sleep 0.01; done");
     let ready = b.ready_dir();
     let id = create_started(&b, "pause");
     assert!(wait_for(&ready.join("n")));

@@ -54,6 +54,10 @@ wire::wire_struct! {
         pub start_container_hooks: Vec<HookPlan>,
         /// Join a new session keyring with this name.
         pub session_keyring: Option<String>,
+        /// Exec right after CREATED instead of waiting for a start request
+        /// (`run`: the library starts the container at once and meanwhile
+        /// writes its state). Exec errors still come on the sync socket.
+        pub start_now: bool,
         pub process: ProcessPlan,
     }
 }
@@ -167,11 +171,14 @@ pub mod msg {
     /// library -> init: go on.
     pub const ACK: u8 = 3;
     /// init -> library: the container init's pid in the library's pid
-    /// namespace (u32); 0 when it is the spawned process itself.
+    /// namespace (u32); 0 when it is the spawned process itself. A forked
+    /// init (pid > 0) waits for ACK, so that nothing it sends can overtake
+    /// this message of its parent; the spawned process goes on at once.
     pub const PID: u8 = 4;
     /// init -> library: the pty master is attached.
     pub const PTY: u8 = 5;
-    /// init -> library: set-up done, waiting for start.
+    /// init -> library: set-up done; waiting for start (or, with
+    /// `Plan::start_now`, going on to exec).
     pub const CREATED: u8 = 6;
     /// init -> library: a one-line error (UTF-8) follows; the init exits.
     pub const ERROR: u8 = 7;

@@ -93,12 +93,12 @@ fn run(sync: RawFd) -> R<()> {
             send(sync, msg::PID, &(pid as u32).to_le_bytes(), &[])?;
             std::process::exit(0);
         }
+        expect(sync, msg::ACK)?;
     } else {
         // 0: the process the library spawned (maybe born in a new PID
         // namespace, where getpid() would say 1).
         send(sync, msg::PID, &0u32.to_le_bytes(), &[])?;
     }
-    expect(sync, msg::ACK)?;
     // SAFETY: setsid has no preconditions; we are not a group leader after clone/exec.
     unsafe { libc::setsid() };
     match ctx.exec_root {
@@ -141,7 +141,11 @@ fn container_init(c: &Ctx) -> R<()> {
     enter_cwd(&p.cwd)?;
     let exe = process::resolve_exe(p)?;
     send(sync, msg::CREATED, &[], &[])?;
-    let conn = wait_start(sync, c.listener.as_ref())?;
+    let conn = match plan.start_now {
+        // SAFETY: sync is ours; from here the OwnedFd closes it (at exec).
+        true => unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sync) },
+        false => wait_start(sync, c.listener.as_ref())?,
+    };
     let conn_fd = conn.as_raw_fd();
     let mut hand_off = |fd: RawFd| send(conn_fd, msg::SECCOMP_FD, &[], &[fd]);
     let r = hooks::run_all(&plan.start_container_hooks, states.get(1).map_or("", |s| s.as_str()), "startContainer")

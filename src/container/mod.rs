@@ -70,6 +70,17 @@ pub struct CreateOptions {
     pub keep_pty: bool,
 }
 
+/// Who starts a container once it is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartBy {
+    /// A later `start`: from any process through the start socket, or from
+    /// the creating `Runtime` over the sync socket it keeps.
+    Request,
+    /// The creating process, at once (`run`): no start socket, and the init
+    /// execs right after reporting "created" while we write the state.
+    Now,
+}
+
 /// A container that `create` left in the created state.
 pub struct Created {
     pub pid: i32,
@@ -89,11 +100,12 @@ impl Runtime {
 
     /// Creates container `id` from a bundle and leaves it waiting for `start`.
     pub fn create(&self, id: &str, opts: &CreateOptions) -> Result<Created> {
-        self.create_with(id, opts, true)
+        self.create_with(id, opts, StartBy::Request)
     }
 
-    /// `create`; without `start_socket` only this process can start it (`run`).
-    pub(crate) fn create_with(&self, id: &str, opts: &CreateOptions, start_socket: bool) -> Result<Created> {
+    /// `create`; with `StartBy::Now` the container is started too (see
+    /// `run`), and the caller must `await_exec` it.
+    pub(crate) fn create_with(&self, id: &str, opts: &CreateOptions, start_by: StartBy) -> Result<Created> {
         let dir = self.dir(id)?;
         let bundle = match &opts.config_json {
             Some(text) => spec::bundle_from_json(text, &opts.bundle)?,
@@ -112,6 +124,7 @@ impl Runtime {
         let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(&linux))?;
         let mut cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id)?;
         let mut plan = plan::build(&bundle, &popts, &cgroup)?;
+        plan.start_now = start_by == StartBy::Now;
         let pid_ns_at_spawn = pid_ns_at_spawn(&plan);
         if pid_ns_at_spawn {
             plan.ns_new &= !(libc::CLONE_NEWPID as u64);
@@ -124,7 +137,7 @@ impl Runtime {
         let _lock = state::lock(&dir)?;
         let mut guard = Cleanup { dir: dir.clone(), pid: None, cgroup: None };
         let cg = CgroupSpec { cgroup: &mut cgroup, resources: &resources, rules: &rules };
-        let created = self.create_in(id, &bundle, &plan, (opts, start_socket, pid_ns_at_spawn), &mut guard, cg)?;
+        let created = self.create_in(id, &bundle, &plan, (opts, pid_ns_at_spawn), &mut guard, cg)?;
         guard.dir = PathBuf::new();
         Ok(created)
     }
@@ -137,12 +150,12 @@ impl Runtime {
         id: &str,
         b: &spec::Bundle,
         plan: &runc_init::Plan,
-        (opts, start_socket, new_pid_ns): (&CreateOptions, bool, bool),
+        (opts, new_pid_ns): (&CreateOptions, bool),
         guard: &mut Cleanup,
         mut cg: CgroupSpec,
     ) -> Result<Created> {
         let dir = guard.dir.clone();
-        let listener = if start_socket { Some(listen(&dir.join(START_SOCK))?) } else { None };
+        let listener = if plan.start_now { None } else { Some(listen(&dir.join(START_SOCK))?) };
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
         let seal = crate::process::initbin::Seal::for_container(&b.spec, None);
@@ -193,7 +206,8 @@ impl Runtime {
             pty = None;
         }
         let (_, start_time) = state::proc_stat(res.pid).ok_or_else(|| Error::new(ErrorKind::Init, "container init exited during create"))?;
-        let st = State { pid: res.pid, init_start_time: start_time, ..base };
+        let status = if plan.start_now { Status::Running } else { Status::Created };
+        let st = State { pid: res.pid, init_start_time: start_time, started: plan.start_now, status, ..base };
         st.save(&dir)?;
         if let Some(p) = &opts.pid_file {
             write_pid_file(p, res.pid)?;
@@ -224,24 +238,43 @@ impl Runtime {
             startable(State::load(&dir, id)?.status)?;
             return Err(Error::sys("send start request", e));
         }
+        self.exec_done(&dir, &st, &conn)?;
+        let _ = std::fs::remove_file(dir.join(START_SOCK));
+        st.started = true;
+        st.status = Status::Running;
+        st.save(&dir)?;
+        self.poststart(&dir, &st)
+    }
+
+    /// After `create_with(.., StartBy::Now)`: waits until the container's
+    /// process is exec'd (its state already says so), runs poststart hooks.
+    pub(crate) fn await_exec(&self, id: &str) -> Result<()> {
+        let dir = self.dir(id)?;
+        let p = self.pending().remove(&dir).ok_or_else(|| state::not_found(id))?;
+        self.exec_done(&dir, &p.state, &p.sync)?;
+        self.poststart(&dir, &p.state)
+    }
+
+    /// Serves a starting init on `conn` until it has exec'd (EOF) or failed.
+    fn exec_done(&self, dir: &Path, st: &State, conn: &OwnedFd) -> Result<()> {
         loop {
             match chan::recv(conn.as_raw_fd()) {
                 Ok(None) => break,
                 Ok(Some(m)) if m.tag == msg::ERROR => return Err(Error::new(ErrorKind::Init, String::from_utf8_lossy(&m.data).into_owned())),
                 Ok(Some(m)) if m.tag == msg::SECCOMP_FD => {
-                    let spec = self.config(&dir)?;
+                    let spec = self.config(dir)?;
                     let fd = m.fds.into_iter().next().ok_or_else(|| Error::new(ErrorKind::Init, "seccomp message without an fd"))?;
-                    notify::forward(spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()), &st, fd)?;
+                    notify::forward(spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()), st, fd)?;
                 }
                 Ok(Some(m)) => return Err(Error::new(ErrorKind::Init, format!("unexpected start reply {}", m.tag))),
                 Err(e) => return Err(Error::sys("read start reply", e)),
             }
         }
-        let _ = std::fs::remove_file(dir.join(START_SOCK));
-        st.started = true;
-        st.status = Status::Running;
-        st.save(&dir)?;
-        let post = self.post_hooks(&dir)?.poststart;
+        Ok(())
+    }
+
+    fn poststart(&self, dir: &Path, st: &State) -> Result<()> {
+        let post = self.post_hooks(dir)?.poststart;
         for w in hooks::run_all_warn(&post, &st.to_oci_json().to_string(), "poststart") {
             crate::log::warn(&w);
         }

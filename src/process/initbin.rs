@@ -33,6 +33,11 @@ const NAME: &str = "runc-init";
 
 static SHARED: OnceCell<std::result::Result<OwnedFd, String>> = OnceCell::new();
 static COPY: OnceCell<OwnedFd> = OnceCell::new();
+/// The overlay's mount fd, parked until [`release_mount`]: closing it
+/// unmounts the detached overlay, and an unmount waits for an expedited RCU
+/// grace period (0.1-0.5 ms here), so the caller closes it while the init
+/// works rather than before spawning it. The runc-init fd stays valid.
+static MOUNT: std::sync::Mutex<Option<OwnedFd>> = std::sync::Mutex::new(None);
 
 /// How the init of one container (or exec) must be sealed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +77,11 @@ pub fn fd(seal: Seal) -> Result<RawFd> {
         (None | Some(""), Seal::Shared) => shared().or_else(|_| copy()),
         (Some(other), _) => Err(Error::new(crate::ErrorKind::InvalidArgument, format!("LIBRUNC_INIT_SEAL={other}: want copy or shared"))),
     }
+}
+
+/// Closes the overlay's mount fd, if still open (see [`MOUNT`]).
+pub fn release_mount() {
+    drop(MOUNT.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 fn copy() -> Result<RawFd> {
@@ -183,6 +193,7 @@ fn overlay_open(dir: &Path) -> std::result::Result<OwnedFd, String> {
     if fd < 0 {
         return Err(format!("open {NAME} in the overlay of {}: {}", dir.display(), std::io::Error::last_os_error()));
     }
+    *MOUNT.lock().unwrap_or_else(|e| e.into_inner()) = Some(mnt);
     // SAFETY: fd is new and ours.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }

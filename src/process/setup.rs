@@ -60,6 +60,7 @@ fn serve_loop(
     let sync = sp.sync.as_raw_fd();
     chan::send(sync, msg::PLAN, &plan.encode(), fds).map_err(|e| Error::sys("send plan to runc-init", e))?;
     (serve.after_plan)()?;
+    super::initbin::release_mount();
     let mut pty = None;
     let mut execing = false;
     loop {
@@ -81,11 +82,12 @@ fn serve_loop(
                     p => p,
                 };
                 *pid_out = Some(pid);
+                // A forked init waits for our ACK (see msg::PID).
                 if pid != sp.pid {
                     let _ = waitpid(Pid::from_raw(sp.pid), None);
                     *reaped = true;
+                    send(sync, msg::ACK, &[])?;
                 }
-                send(sync, msg::ACK, &[])?;
             }
             msg::HOOKS => {
                 let states = (serve.on_hooks)(pid_out.expect("PID before HOOKS"))?;
