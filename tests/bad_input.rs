@@ -111,6 +111,17 @@ fn missing_binary_fails_at_create_with_runcs_words() {
     assert!(err.contains("exec: \"nosuchcmd\": executable file not found in $PATH"), "{err}");
 }
 
+/// An exec that fails after "created" (`run` starts the init without waiting
+/// for a start request) still comes back as runc's one-line error, with
+/// nothing left behind.
+#[test]
+fn exec_failure_after_created_fails_run_cleanly() {
+    let mut b = Bundle::new("true");
+    b.config["process"]["args"] = json!(["/etc/passwd"]);
+    let err = fails_cleanly(&b, &unique_id("bad"));
+    assert!(err.contains("exec: \"/etc/passwd\"") && err.contains("permission denied"), "{err}");
+}
+
 #[test]
 fn unsupported_fields_are_refused_by_name() {
     let mut b = Bundle::new("true");
