@@ -29,7 +29,11 @@ work=$(mktemp -d /tmp/librunc-bench.XXXXXX)
 # tree is a 9p share without page cache: each exec would re-read it).
 cp "$ours" "$work/runc"
 declare -A bin=([ours]="$work/runc" [runc]=/usr/sbin/runc [crun]=/usr/bin/crun)
-trap 'for r in ours runc crun; do for c in $(ls $work/state-$r 2>/dev/null); do ${bin[$r]} --root $work/state-$r delete -f $c >/dev/null 2>&1 || true; done; done; rm -rf "$work"' EXIT
+trap 'for r in ours runc crun; do for c in $(ls $work/state/$r 2>/dev/null); do ${bin[$r]} --root $work/state/$r delete -f $c >/dev/null 2>&1 || true; done; done; umount "$work/state" 2>/dev/null; rm -rf "$work"' EXIT
+# State roots on a tmpfs, as /run is on a usual host. (Here /run and /tmp are
+# ext4 without a journal, where each new inode scans the recently deleted
+# ones: file creation slows down for every runtime as a bench goes on.)
+mkdir "$work/state" && mount -t tmpfs -o mode=700 librunc-bench "$work/state"
 RUNC="$ours" sh "$here/scripts/make-bundle.sh" "$work/bundle" /bin/true >/dev/null
 RUNC="$ours" sh "$here/scripts/make-bundle.sh" "$work/sleeper" sleep 1000 >/dev/null
 # crun 1.8 and runc 1.1 do not know spec 1.3.0; the config uses nothing newer.
@@ -63,10 +67,10 @@ hf() { # name, runtime, command, [prepare]
 # machine (e.g. the kernel still freeing earlier network namespaces) hits all.
 runtimes=${BENCH_RUNTIMES:-ours runc crun}
 B="--bundle $work/bundle"
-R() { echo "${bin[$1]} --root $work/state-$1"; }
+R() { echo "${bin[$1]} --root $work/state/$1"; }
 for r in $runtimes; do hf run "$r" "$(R $r) run $B b-run"; done
 hf run floor "$work/floor $work/bundle/rootfs"
-"$work/capi-loop" "$work/state-capi" "$work/bundle" "$((runs * 5))" > "$work/capi.txt" || echo "bench: capi-loop failed" >&2
+"$work/capi-loop" "$work/state/capi" "$work/bundle" "$((runs * 5))" > "$work/capi.txt" || echo "bench: capi-loop failed" >&2
 for r in $runtimes; do hf create "$r" "$(R $r) create $B b-c" "sh -c '$(R $r) delete -f b-c'"; $(R $r) delete -f b-c >/dev/null 2>&1 || true; done
 for r in $runtimes; do hf start "$r" "$(R $r) start b-s" "sh -c '$(R $r) delete -f b-s; $(R $r) create $B b-s'"; $(R $r) delete -f b-s >/dev/null 2>&1 || true; done
 for r in $runtimes; do hf delete "$r" "$(R $r) delete -f b-d" "sh -c '$(R $r) create $B b-d'"; done

@@ -371,6 +371,21 @@ fn pid_namespace_is_made_at_spawn_unless_a_user_namespace_owns_it() {
     assert!(!t.contains("CLONE_NEWPID") && t.contains("CLONE_PARENT"), "{t}");
 }
 
+/// The init's clone shares our memory until it execs (no page tables are
+/// copied, however large the caller), and does not make us wait for that
+/// exec as vfork would.
+#[test]
+fn init_clone_shares_memory_until_exec() {
+    if !have_strace() {
+        return;
+    }
+    let b = Bundle::new("echo ok");
+    let (out, t) = clones_of_run(&b);
+    assert_eq!(out, "ok\n");
+    let first = t.lines().find(|l| l.contains("clone")).unwrap_or_default();
+    assert!(first.contains("CLONE_VM") && first.contains("CLONE_CHILD_CLEARTID") && !first.contains("CLONE_VFORK"), "{t}");
+}
+
 #[test]
 fn time_namespace_offsets() {
     let mut b = Bundle::new("cut -d. -f1 /proc/uptime");

@@ -4,6 +4,7 @@
 pub mod foreground;
 pub mod initbin;
 pub mod plan;
+mod rawclone;
 pub mod setup;
 pub mod signal;
 pub mod spawn;

@@ -1,15 +1,21 @@
-//! Starting the init: fork the caller without running any of its code, and in
-//! the child only rearrange fds and exec the sealed runc-init.
+//! Starting the init: a child of the caller that runs none of its code, only
+//! rearranges fds and execs the sealed runc-init.
 //!
-//! Safe in threaded hosts: everything the child needs is allocated before the
-//! fork; the child makes raw system calls only (no malloc, no locks, no
-//! atfork handlers: a raw clone, not fork(3)); all signals are blocked in the
-//! calling thread across the fork so no handler of the caller runs in the
-//! child, and the thread's mask is restored right after.
+//! Safe in threaded hosts, and cheap in large ones: the child shares our
+//! memory until its exec (`rawclone`: no page tables copied, whatever the
+//! caller's size, and the caller goes on meanwhile); everything it reads is
+//! prepared before the clone and kept until it has left our memory; it makes
+//! raw system calls only (no malloc, no locks, no errno, no atfork
+//! handlers); all signals are blocked in the calling thread across the clone
+//! so no handler of the caller runs in the child, and the thread's mask is
+//! restored right after.
 
+use super::rawclone::{self, Stack};
 use crate::error::{Error, Result};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::mem::ManuallyDrop;
+use std::sync::atomic::AtomicU32;
 
 /// What the child of the caller gets.
 pub struct SpawnFds {
@@ -34,6 +40,8 @@ pub struct Spawned {
     pub sync: OwnedFd,
     /// The init was born in `SpawnFds::cgroup` (no join needed).
     pub in_cgroup: bool,
+    /// What the child reads before its exec; freed once it has left.
+    _child: Prepared,
 }
 
 pub fn spawn(fds: &SpawnFds) -> Result<Spawned> {
@@ -45,108 +53,120 @@ pub fn spawn(fds: &SpawnFds) -> Result<Spawned> {
         nix::sys::socket::SockFlag::SOCK_CLOEXEC,
     )
     .map_err(|e| Error::sys("socketpair for runc-init", e))?;
-    let sync_target = 3 + fds.preserve_fds as RawFd;
-    let argv_s = [CString::new("runc-init").unwrap(), CString::new(runc_init::SYNC_FD_ARG).unwrap(), CString::new(sync_target.to_string()).unwrap()];
-    let argv: [*const libc::c_char; 4] = [argv_s[0].as_ptr(), argv_s[1].as_ptr(), argv_s[2].as_ptr(), std::ptr::null()];
-    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
-    let sources = [fds.stdio[0], fds.stdio[1], fds.stdio[2], theirs.as_raw_fd()];
-    let child = ChildArgs { exe, argv: &argv, envp: &envp, sources, preserve: fds.preserve_fds as RawFd };
-
-    let (pid, in_cgroup) = with_signals_blocked(|| {
-        // clone3 into the cgroup where asked; without clone3, or if the kernel
-        // refuses the cgroup, a plain fork (the caller then joins it).
-        let ns = if fds.new_pid_ns { libc::CLONE_NEWPID as u64 } else { 0 };
-        let (r, in_cgroup) = match fds.cgroup.map(|d| fork_into_cgroup(d, ns)).filter(|r| *r >= 0) {
-            Some(r) => (r, true),
-            // SAFETY: a fork-like clone (no CLONE_VM, no atfork handlers).
-            None => (unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong | ns, 0, 0, 0, 0) }, false),
-        };
-        if r == 0 {
-            // The child only runs `child_main`: raw syscalls, never returns.
-            child_main(&child);
-        }
-        (r, in_cgroup)
-    });
+    let child = Prepared::new(exe, [fds.stdio[0], fds.stdio[1], fds.stdio[2], theirs.as_raw_fd()], fds.preserve_fds as RawFd)?;
+    let ns = if fds.new_pid_ns { libc::CLONE_NEWPID as u64 } else { 0 };
+    let (pid, in_cgroup) = with_signals_blocked(|| child.clone_child(ns, fds.cgroup));
     if pid < 0 {
-        return Err(Error::sys("clone runc-init", std::io::Error::last_os_error()));
+        return Err(Error::sys("clone runc-init", std::io::Error::from_raw_os_error(-pid as i32)));
     }
     drop(theirs);
-    Ok(Spawned { pid: pid as i32, sync: ours, in_cgroup })
+    Ok(Spawned { pid: pid as i32, sync: ours, in_cgroup, _child: child })
 }
 
-/// clone_args of clone3 (the fields up to `cgroup`, Linux 5.7).
-#[repr(C)]
-#[derive(Default)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
+/// The child's stack and arguments, at fixed heap addresses, kept until the
+/// kernel reports that the child left our memory (exec or exit).
+struct Prepared {
+    args: ManuallyDrop<Box<ChildArgs>>,
+    stack: ManuallyDrop<Stack>,
 }
 
-/// A fork (like clone(SIGCHLD)) whose child starts in cgroup `dir`, with
-/// the extra namespace flags `ns`.
-fn fork_into_cgroup(dir: RawFd, ns: u64) -> libc::c_long {
-    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
-    let args = CloneArgs { flags: CLONE_INTO_CGROUP | ns, exit_signal: libc::SIGCHLD as u64, cgroup: dir as u64, ..Default::default() };
-    // SAFETY: clone3 without CLONE_VM is a fork; args outlives the call. In
-    // the child only `child_main` runs (see spawn).
-    unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, std::mem::size_of::<CloneArgs>()) }
-}
-
-struct ChildArgs<'a> {
+struct ChildArgs {
     exe: RawFd,
-    argv: &'a [*const libc::c_char; 4],
-    envp: &'a [*const libc::c_char; 1],
+    _argv_s: [CString; 3],
+    argv: [*const libc::c_char; 4],
+    envp: [*const libc::c_char; 1],
     /// stdin, stdout, stderr, sync socket
     sources: [RawFd; 4],
     preserve: RawFd,
+    /// Non-zero while the child runs in our memory (CLONE_CHILD_CLEARTID).
+    left: AtomicU32,
 }
 
-/// In the child: move fds into place, close the rest, exec runc-init.
-/// Only async-signal-safe raw syscalls; any failure exits with 127.
-fn child_main(a: &ChildArgs) -> ! {
-    let first_free = 3 + a.preserve + 1;
-    // SAFETY: raw fcntl/dup3/close_range/execveat calls on integers and on
-    // pointers prepared before the fork; nothing allocates or locks.
-    unsafe {
-        let mut tmp = [0; 4];
-        for (i, src) in a.sources.iter().enumerate() {
-            tmp[i] = libc::fcntl(*src, libc::F_DUPFD_CLOEXEC, first_free);
-            if tmp[i] < 0 {
-                libc::_exit(127);
-            }
-        }
-        let targets = [0, 1, 2, 3 + a.preserve];
-        for (t, dst) in tmp.iter().zip(targets) {
-            if libc::dup3(*t, dst, 0) < 0 {
-                libc::_exit(127);
-            }
-        }
-        for fd in 3..3 + a.preserve {
-            libc::fcntl(fd, libc::F_SETFD, 0);
-        }
-        // Keep only the exe (close-on-exec) above the fds the init gets.
-        let exe = libc::fcntl(a.exe, libc::F_DUPFD_CLOEXEC, first_free);
-        if exe < 0 {
-            libc::_exit(127);
-        }
-        let close = |lo: RawFd, hi: libc::c_uint| libc::syscall(libc::SYS_close_range, lo as libc::c_uint, hi, 0 as libc::c_uint);
-        if exe > first_free {
-            close(first_free, (exe - 1) as libc::c_uint);
-        }
-        close(exe + 1, libc::c_uint::MAX);
-        let empty = c"".as_ptr();
-        libc::syscall(libc::SYS_execveat, exe, empty, a.argv.as_ptr(), a.envp.as_ptr(), libc::AT_EMPTY_PATH);
-        libc::_exit(127);
+impl Prepared {
+    fn new(exe: RawFd, sources: [RawFd; 4], preserve: RawFd) -> Result<Prepared> {
+        let argv_s = [c"runc-init".to_owned(), CString::new(runc_init::SYNC_FD_ARG).unwrap(), CString::new((3 + preserve).to_string()).unwrap()];
+        let argv = [argv_s[0].as_ptr(), argv_s[1].as_ptr(), argv_s[2].as_ptr(), std::ptr::null()];
+        let args = Box::new(ChildArgs { exe, _argv_s: argv_s, argv, envp: [std::ptr::null()], sources, preserve, left: AtomicU32::new(0) });
+        let stack = Stack::new(64 * 1024).map_err(|e| Error::sys("map a stack for runc-init's clone", e))?;
+        Ok(Prepared { args: ManuallyDrop::new(args), stack: ManuallyDrop::new(stack) })
     }
+
+    /// clone3 into the cgroup where asked; without clone3, or if the kernel
+    /// refuses the cgroup, a plain clone (the caller then joins it). Returns
+    /// (pid or -errno, born in the cgroup).
+    fn clone_child(&self, ns: u64, cgroup: Option<RawFd>) -> (i64, bool) {
+        let a = &**self.args as *const ChildArgs as *const libc::c_void;
+        let left = &self.args.left;
+        // SAFETY: child_main keeps the child's rules (rawclone); args, stack
+        // and `left` live in self, which waits for `left` before freeing them.
+        unsafe {
+            let r = rawclone::clone3(ns, cgroup, child_main, a, &self.stack, left);
+            if r >= 0 {
+                return (r, cgroup.is_some());
+            }
+            (rawclone::clone(ns, child_main, a, &self.stack, left), false)
+        }
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        // By the time a Spawned is dropped the init has long exec'd (or was
+        // killed); a child stopped before its exec keeps the memory (leaked).
+        if rawclone::wait_left(&self.args.left, std::time::Duration::from_secs(10)) {
+            // SAFETY: dropped once, here; the child no longer uses them.
+            unsafe {
+                ManuallyDrop::drop(&mut self.stack);
+                ManuallyDrop::drop(&mut self.args);
+            }
+        }
+    }
+}
+
+/// In the child, on its own stack: move fds into place, close the rest, exec
+/// runc-init. Raw system calls only; any failure exits with 127.
+extern "C" fn child_main(arg: *const libc::c_void) -> ! {
+    // SAFETY: arg is the ChildArgs prepared before the clone, alive until we leave.
+    let a = unsafe { &*(arg as *const ChildArgs) };
+    let sys = |nr: libc::c_long, x: usize, y: usize, z: usize, w: usize, v: usize| -> i64 {
+        // SAFETY: plain fd and exec syscalls on integers and on pointers
+        // prepared before the clone.
+        unsafe { rawclone::sys(nr, x, y, z, w, v) }
+    };
+    let die = || -> ! {
+        loop {
+            sys(libc::SYS_exit, 127, 0, 0, 0, 0);
+        }
+    };
+    let first_free = 3 + a.preserve + 1;
+    let mut tmp = [0i64; 4];
+    for (i, src) in a.sources.iter().enumerate() {
+        tmp[i] = sys(libc::SYS_fcntl, *src as usize, libc::F_DUPFD_CLOEXEC as usize, first_free as usize, 0, 0);
+        if tmp[i] < 0 {
+            die();
+        }
+    }
+    let targets = [0, 1, 2, 3 + a.preserve];
+    for (t, dst) in tmp.iter().zip(targets) {
+        if sys(libc::SYS_dup3, *t as usize, dst as usize, 0, 0, 0) < 0 {
+            die();
+        }
+    }
+    for fd in 3..3 + a.preserve {
+        sys(libc::SYS_fcntl, fd as usize, libc::F_SETFD as usize, 0, 0, 0);
+    }
+    // Keep only the exe (close-on-exec) above the fds the init gets.
+    let exe = sys(libc::SYS_fcntl, a.exe as usize, libc::F_DUPFD_CLOEXEC as usize, first_free as usize, 0, 0);
+    if exe < 0 {
+        die();
+    }
+    let exe = exe as RawFd;
+    if exe > first_free {
+        sys(libc::SYS_close_range, first_free as usize, (exe - 1) as usize, 0, 0, 0);
+    }
+    sys(libc::SYS_close_range, (exe + 1) as usize, libc::c_uint::MAX as usize, 0, 0, 0);
+    sys(libc::SYS_execveat, exe as usize, c"".as_ptr() as usize, a.argv.as_ptr() as usize, a.envp.as_ptr() as usize, libc::AT_EMPTY_PATH as usize);
+    die()
 }
 
 /// Runs `f` with every signal blocked in this thread, then restores the mask.
