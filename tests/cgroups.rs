@@ -143,6 +143,8 @@ fn pause_freezes_and_resume_thaws() {
     runc_ok(&b, &["pause", &id]);
     let st: Value = serde_json::from_str(&runc_ok(&b, &["state", &id])).unwrap();
     assert_eq!(st["status"], "paused");
+    let listed: Value = serde_json::from_str(&runc_ok(&b, &["list", "--format", "json"])).unwrap();
+    assert_eq!(listed[0]["status"], "paused", "{listed}");
     let a = std::fs::read_to_string(ready.join("n")).unwrap();
     let ex = b.runc(&["exec", &id, "true"]).stdin(Stdio::null()).output().unwrap();
     assert!(!ex.status.success() && String::from_utf8_lossy(&ex.stderr).contains("cannot exec in a paused container"), "{ex:?}");
@@ -153,6 +155,8 @@ fn pause_freezes_and_resume_thaws() {
     assert_ne!(std::fs::read_to_string(ready.join("n")).unwrap(), a, "counter stuck after resume");
     let st: Value = serde_json::from_str(&runc_ok(&b, &["state", &id])).unwrap();
     assert_eq!(st["status"], "running");
+    let listed: Value = serde_json::from_str(&runc_ok(&b, &["list", "--format", "json"])).unwrap();
+    assert_eq!(listed[0]["status"], "running", "{listed}");
     let again = b.runc(&["resume", &id]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stderr).contains("container not paused"));
 }

@@ -103,7 +103,7 @@ impl State {
     fn current_status(&self, dirs: &mut Dirs) -> Status {
         match proc_stat_in(self.pid, dirs) {
             Some((state, start)) if start == self.init_start_time && state != 'Z' && state != 'X' => {
-                if self.cgroup.as_ref().is_some_and(|c| c.is_frozen_in(dirs)) {
+                if self.cgroup.as_ref().is_some_and(|c| c.is_frozen_in(dirs, state)) {
                     Status::Paused
                 } else if self.started {
                     Status::Running
