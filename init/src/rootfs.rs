@@ -198,13 +198,19 @@ fn mount_cgroup(root: &Root, m: &MountOp) -> R<()> {
     // The tmpfs is new and nothing runs in the container yet: plain *at()
     // calls below its root cannot meet a planted symlink.
     let dir = root.resolve(&m.dest)?;
+    // The host's hierarchies, walked from their common root once.
+    const HOST: &str = "/sys/fs/cgroup/";
+    let host = sys::open(HOST, libc::O_PATH | libc::O_DIRECTORY, 0)?;
     for b in &m.cgroup {
         let dest = format!("{}/{}", m.dest.trim_end_matches('/'), b.name);
         let n = cstr(&b.name)?;
         // SAFETY: an open directory fd and a valid C string.
         check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), 0o755) } as i64, || format!("mkdir {dest}"))?;
         let sub = open_path_at(dir.as_raw_fd(), &b.name)?;
-        let src = sys::open(&b.host_dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        let src = match b.host_dir.strip_prefix(HOST) {
+            Some(rel) => sys::open_at(host.as_raw_fd(), rel, libc::O_PATH | libc::O_DIRECTORY, 0)?,
+            None => sys::open(&b.host_dir, libc::O_PATH | libc::O_DIRECTORY, 0)?,
+        };
         tree::bind(src.as_raw_fd(), sub.as_raw_fd(), false, ro | base, &dest, &|| open_path_at(dir.as_raw_fd(), &b.name))?;
         for l in &b.links {
             symlink_at(dir.as_raw_fd(), &b.name, l)?;

@@ -50,12 +50,17 @@ pub fn mount(src: Option<&str>, target: &str, fstype: Option<&str>, flags: u64, 
 }
 
 pub fn open(path: &str, flags: i32, mode: u32) -> R<OwnedFd> {
+    open_at(libc::AT_FDCWD, path, flags, mode)
+}
+
+/// A raw openat with O_CLOEXEC added (musl's open adds an fcntl call).
+pub fn open_at(dir: RawFd, path: &str, flags: i32, mode: u32) -> R<OwnedFd> {
     let c = cstr(path)?;
     // SAFETY: c is a valid C string; the fd returned is new and ours.
-    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC, mode) };
-    check(fd as i64, || format!("open {path}"))?;
-    // SAFETY: fd was just returned by open and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let fd = unsafe { libc::syscall(libc::SYS_openat, dir, c.as_ptr(), flags | libc::O_CLOEXEC, mode) };
+    check(fd, || format!("open {path}"))?;
+    // SAFETY: fd was just returned by openat and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 pub fn write_file(path: &str, data: &str) -> R<()> {

@@ -1,28 +1,34 @@
 //! cgroupfs file access with errors that name the file.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::linux::smallfile::Dirs;
 use std::path::Path;
 
 pub fn write(path: &Path, value: &str, what: &str) -> Result<()> {
-    crate::linux::smallfile::write(path, value.as_bytes()).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", path.display(), crate::error::io_text(&e))))
+    write_in(&mut Dirs::default(), path, value, what)
+}
+
+/// `write`, through held directories.
+pub fn write_in(dirs: &mut Dirs, path: &Path, value: &str, what: &str) -> Result<()> {
+    dirs.write(path, value.as_bytes()).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", path.display(), crate::error::io_text(&e))))
 }
 
 /// A knob file opened once for several writes (each write is one record,
 /// as with devices.allow): saves an open and a close per record.
 pub struct Knob {
     path: std::path::PathBuf,
-    file: std::fs::File,
+    fd: std::os::fd::OwnedFd,
 }
 
 impl Knob {
-    pub fn open(path: &Path, what: &str) -> Result<Knob> {
-        let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::new(ErrorKind::System, format!("{what}: open {}: {}", path.display(), crate::error::io_text(&e))))?;
-        Ok(Knob { path: path.to_path_buf(), file })
+    pub fn open(dirs: &mut Dirs, path: &Path, what: &str) -> Result<Knob> {
+        let fd = dirs.open_write(path).map_err(|e| Error::new(ErrorKind::System, format!("{what}: open {}: {}", path.display(), crate::error::io_text(&e))))?;
+        Ok(Knob { path: path.to_path_buf(), fd })
     }
 
     pub fn put(&mut self, value: &str, what: &str) -> Result<()> {
-        use std::io::Write;
-        self.file.write_all(value.as_bytes()).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", self.path.display(), crate::error::io_text(&e))))
+        use std::os::fd::AsRawFd;
+        crate::linux::smallfile::write_fd(self.fd.as_raw_fd(), value.as_bytes()).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", self.path.display(), crate::error::io_text(&e))))
     }
 }
 
@@ -53,9 +59,9 @@ pub fn read_kv(path: &Path) -> Vec<(String, u64)> {
 }
 
 /// rmdir, retrying while the kernel still sees exiting tasks (EBUSY).
-pub fn rmdir_retry(dir: &Path) -> Result<()> {
+pub fn rmdir_retry(dirs: &mut Dirs, dir: &Path) -> Result<()> {
     for _ in 0..100 {
-        match std::fs::remove_dir(dir) {
+        match dirs.rmdir(dir) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) => std::thread::sleep(std::time::Duration::from_millis(10)),

@@ -113,26 +113,29 @@ impl Cgroup {
             .ok_or_else(|| Error::new(ErrorKind::System, "container has no cgroup"))
     }
 
-    /// Creates the directories (and, on v2, enables controllers on the way).
-    pub fn create(&mut self) -> Result<()> {
-        for d in self.dirs.values() {
+    /// Creates the directories (and, on v2, enables controllers on the
+    /// way), through `dirs` (held for `set` and `open_tasks` next).
+    pub fn create(&mut self, dirs: &mut Dirs) -> Result<()> {
+        if self.v2 {
+            let d = self.dirs.get("").expect("v2 dir");
             let mut missing: Vec<PathBuf> = d.ancestors().skip(1).take_while(|a| !a.exists()).map(Path::to_path_buf).collect();
             missing.reverse();
             self.made.extend(missing);
+            return v2::create(d);
         }
-        if self.v2 {
-            v2::create(self.dirs.get("").expect("v2 dir"))
-        } else {
-            self.dirs.iter().try_for_each(|(k, d)| v1::create(k, d))
+        for (k, d) in &self.dirs {
+            let made = v1::create(k, d, dirs)?;
+            self.made.extend(made.into_iter().filter(|m| !self.made.contains(m)).collect::<Vec<_>>());
         }
+        Ok(())
     }
 
     /// Applies limits; zero/absent values leave the current setting alone.
-    pub fn set(&self, r: &Resources, devices: &[devices::Rule]) -> Result<()> {
+    pub fn set(&self, r: &Resources, devices: &[devices::Rule], dirs: &mut Dirs) -> Result<()> {
         if self.v2 {
             v2::set(self, r, devices)
         } else {
-            v1::set(self, r, devices)
+            v1::set(self, r, devices, dirs)
         }
     }
 
@@ -160,11 +163,8 @@ impl Cgroup {
     }
 
     /// The files of `v1_tasks`, opened for writing (the init writes "0").
-    pub fn open_tasks(tasks: &[String]) -> Result<Vec<std::os::fd::OwnedFd>> {
-        tasks
-            .iter()
-            .map(|t| std::fs::OpenOptions::new().write(true).open(t).map(Into::into).map_err(|e| Error::sys(format!("join cgroup: open {t}"), e)))
-            .collect()
+    pub fn open_tasks(tasks: &[String], dirs: &mut Dirs) -> Result<Vec<std::os::fd::OwnedFd>> {
+        tasks.iter().map(|t| dirs.open_write(Path::new(t)).map_err(|e| Error::sys(format!("join cgroup: open {t}"), e))).collect()
     }
 
     /// Moves `pid` into the container's cgroup2 directory, if there is one
@@ -229,8 +229,9 @@ impl Cgroup {
             let _ = self.freeze(false);
             self.kill_all()?;
         }
+        let mut dirs = Dirs::default();
         for d in self.dirs.values().rev() {
-            fs::rmdir_retry(d)?;
+            fs::rmdir_retry(&mut dirs, d)?;
         }
         // Intermediate directories we made; another container may still use one.
         for d in self.made.iter().rev() {

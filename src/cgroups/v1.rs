@@ -5,28 +5,43 @@ use super::fs::{self, write};
 use super::resources::{nz, Resources};
 use super::Cgroup;
 use crate::error::{Error, Result};
-use std::path::Path;
+use crate::linux::smallfile::Dirs;
+use std::path::{Path, PathBuf};
 
-pub fn create(key: &str, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::sys(format!("create cgroup {}", dir.display()), e))?;
-    if key.split(',').any(|c| c == "cpuset") {
-        inherit_cpuset(dir)?;
+/// Makes `dir` (its parent usually exists: one mkdir); returns the
+/// ancestors it had to make first, parents first.
+pub fn create(key: &str, dir: &Path, dirs: &mut Dirs) -> Result<Vec<PathBuf>> {
+    let fail = |e: std::io::Error| Error::sys(format!("create cgroup {}", dir.display()), e);
+    let mut made = Vec::new();
+    match dirs.mkdir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            made = dir.ancestors().skip(1).take_while(|a| !a.exists()).map(Path::to_path_buf).collect();
+            made.reverse();
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        Err(e) => return Err(fail(e)),
     }
-    Ok(())
+    if key.split(',').any(|c| c == "cpuset") {
+        inherit_cpuset(dir, dirs)?;
+    }
+    Ok(made)
 }
 
 /// A new cpuset cgroup starts empty: copy cpus/mems down from the nearest
 /// ancestor that has them, or nothing can join it.
-fn inherit_cpuset(dir: &Path) -> Result<()> {
+fn inherit_cpuset(dir: &Path, dirs: &mut Dirs) -> Result<()> {
+    let read = |dirs: &mut Dirs, p: &Path| dirs.read_string(p).map_err(|e| Error::sys(format!("read {}", p.display()), e));
     for f in ["cpuset.cpus", "cpuset.mems"] {
-        if fs::read(&dir.join(f))?.trim().is_empty() {
+        if read(dirs, &dir.join(f))?.trim().is_empty() {
             let parent = dir.parent().expect("cgroup dir has a parent");
-            let mut v = fs::read(&parent.join(f))?;
+            let mut v = read(dirs, &parent.join(f))?;
             if v.trim().is_empty() {
-                inherit_cpuset(parent)?;
-                v = fs::read(&parent.join(f))?;
+                inherit_cpuset(parent, dirs)?;
+                v = read(dirs, &parent.join(f))?;
             }
-            write(&dir.join(f), v.trim(), "cpuset")?;
+            fs::write_in(dirs, &dir.join(f), v.trim(), "cpuset")?;
         }
     }
     Ok(())
@@ -41,7 +56,7 @@ fn w(dir: &Path, file: &str, v: impl ToString, field: &str) -> Result<()> {
     write(&dir.join(file), &v.to_string(), &format!("linux.resources.{field}"))
 }
 
-pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
+pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule], dirs: &mut Dirs) -> Result<()> {
     if !r.unified.is_empty() {
         return Err(Error::unsupported("linux.resources.unified: needs cgroup v2 (this host uses v1)"));
     }
@@ -50,7 +65,7 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule]) -> Result<()> {
         // default verdict first ("a *:* rwm"), then add the exceptions.
         let d = need(cg, "devices", "devices")?;
         let (allow, exceptions) = super::devices::reduce(devices);
-        let mut files = [fs::Knob::open(&d.join("devices.deny"), "devices")?, fs::Knob::open(&d.join("devices.allow"), "devices")?];
+        let mut files = [fs::Knob::open(dirs, &d.join("devices.deny"), "devices")?, fs::Knob::open(dirs, &d.join("devices.allow"), "devices")?];
         files[allow as usize].put("a *:* rwm", "devices")?;
         for rule in exceptions {
             files[rule.allow as usize].put(&rule.v1_line(), "devices")?;

@@ -97,7 +97,7 @@ impl Runtime {
         let forward = |fd| super::notify::forward(seccomp.as_ref(), &st, fd);
         let serve = setup::Serve { uid_maps: &[], gid_maps: &[], on_hooks: &no_hooks, exec_mode: true, on_seccomp_fd: &forward, after_plan: &|| Ok(()) };
         let mut pid = None;
-        let tasks = crate::cgroups::Cgroup::open_tasks(&plan.join_tasks).inspect_err(|_| {
+        let tasks = crate::cgroups::Cgroup::open_tasks(&plan.join_tasks, &mut crate::linux::smallfile::Dirs::default()).inspect_err(|_| {
             let _ = super::kill_and_wait(sp.pid);
         })?;
         let fds: Vec<std::os::fd::RawFd> = tasks.iter().map(|f| f.as_raw_fd()).collect();

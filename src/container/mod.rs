@@ -18,6 +18,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use runc_init::{chan, msg};
 use crate::cgroups::Cgroup;
+use crate::linux::smallfile::Dirs;
 use state::{State, Status};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::DirBuilderExt;
@@ -136,7 +137,7 @@ impl Runtime {
         })?;
         let _lock = state::lock(&dir)?;
         let mut guard = Cleanup { dir: dir.clone(), pid: None, cgroup: None };
-        let cg = CgroupSpec { cgroup: &mut cgroup, resources: &resources, rules: &rules };
+        let cg = CgroupSpec { cgroup: &mut cgroup, resources: &resources, rules: &rules, dirs: Dirs::default() };
         let created = self.create_in(id, &bundle, &plan, (opts, pid_ns_at_spawn), &mut guard, cg)?;
         guard.dir = PathBuf::new();
         Ok(created)
@@ -197,7 +198,7 @@ impl Runtime {
             Ok(())
         };
         let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd, after_plan: &copies };
-        let tasks = Cgroup::open_tasks(&plan.join_tasks)?;
+        let tasks = Cgroup::open_tasks(&plan.join_tasks, &mut cg.dirs)?;
         let fds: Vec<RawFd> = tasks.iter().chain(listener.as_ref()).map(|f| f.as_raw_fd()).collect();
         let res = setup::run(&sp, plan, &fds, &serve, &mut guard.pid)?;
         let mut pty = res.pty;
@@ -368,7 +369,7 @@ impl Runtime {
         // Sorted by id before loading: moving small entries, not states.
         let mut ids: Vec<(String, PathBuf)> = entries.flatten().map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).collect();
         ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut dirs = crate::linux::smallfile::Dirs::default();
+        let mut dirs = Dirs::default();
         let mut out = Vec::with_capacity(ids.len());
         out.extend(ids.iter().filter_map(|(id, p)| State::load_in(p, id, &mut dirs).ok()));
         Ok(out)
@@ -425,7 +426,7 @@ impl Runtime {
             let linux = self.config(&self.dir(id)?)?.linux.unwrap_or_default();
             crate::cgroups::devices::rules(&r.devices, &device_numbers(&linux))?
         };
-        cg.set(r, &rules)
+        cg.set(r, &rules, &mut Dirs::default())
     }
 
     /// Resource usage of a container's cgroup (runc's stats JSON).
@@ -527,13 +528,16 @@ struct CgroupSpec<'a> {
     cgroup: &'a mut Cgroup,
     resources: &'a crate::cgroups::resources::Resources,
     rules: &'a [crate::cgroups::devices::Rule],
+    /// Held directories for the cgroup's many files (`/sys/fs/cgroup`,
+    /// each hierarchy's parent dir).
+    dirs: Dirs,
 }
 
 impl CgroupSpec<'_> {
     fn make(&mut self, guard: &mut Cleanup) -> Result<()> {
-        self.cgroup.create()?;
+        self.cgroup.create(&mut self.dirs)?;
         guard.cgroup = Some(self.cgroup.clone());
-        self.cgroup.set(self.resources, self.rules)
+        self.cgroup.set(self.resources, self.rules, &mut self.dirs)
     }
 }
 

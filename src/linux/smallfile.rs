@@ -25,42 +25,109 @@ pub fn read_to_end(path: &Path) -> io::Result<String> {
     read_at(libc::AT_FDCWD, path, true).map(text)
 }
 
-/// Directories held open while many files two levels below them are read
+/// Directories held open while many files two levels below them are used
 /// (`/proc` for `/proc/PID/stat`, a hierarchy's parent cgroup for
-/// `.../ID/freezer.state`): the kernel then walks two path components per
-/// file instead of all of them. The fds close when this drops.
+/// `.../ID/freezer.state`, `/sys/fs/cgroup` for `cpu/ID`): the kernel then
+/// walks two path components per file instead of all of them (cgroupfs and
+/// sysfs ones are the slow kind). The fds close when this drops.
 #[derive(Default)]
 pub struct Dirs(Vec<(PathBuf, OwnedFd)>);
 
 impl Dirs {
-    /// `read(path)`, through a held directory two levels up.
-    pub fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
-        let Some(base) = path.parent().and_then(Path::parent).filter(|b| b.as_os_str().len() > 1) else { return read(path) };
-        let rel = path.strip_prefix(base).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    /// The held directory two levels above `path` (opened on first use) and
+    /// the rest of the path; None for paths too short to gain anything.
+    fn at<'p>(&mut self, path: &'p Path) -> Option<(RawFd, &'p Path)> {
+        let base = path.parent().and_then(Path::parent).filter(|b| b.as_os_str().len() > 1)?;
+        let rel = path.strip_prefix(base).ok()?;
         if let Some((_, fd)) = self.0.iter().find(|(b, _)| b == base) {
-            return read_at(fd.as_raw_fd(), rel, false);
+            return Some((fd.as_raw_fd(), rel));
         }
-        let Ok(dir) = std::fs::File::open(base) else { return read(path) };
-        if self.0.len() >= 8 {
+        let fd = open_at(libc::AT_FDCWD, base, libc::O_PATH | libc::O_DIRECTORY).ok()?;
+        if self.0.len() >= 16 {
             self.0.remove(0);
         }
-        self.0.push((base.to_path_buf(), OwnedFd::from(dir)));
-        read_at(self.0.last().expect("pushed").1.as_raw_fd(), rel, false)
+        self.0.push((base.to_path_buf(), fd));
+        Some((self.0.last().expect("pushed").1.as_raw_fd(), rel))
+    }
+
+    /// `read(path)`, through a held directory.
+    pub fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+        match self.at(path) {
+            Some((fd, rel)) => read_at(fd, rel, false),
+            None => read(path),
+        }
     }
 
     pub fn read_string(&mut self, path: &Path) -> io::Result<String> {
         self.read(path).map(text)
     }
+
+    /// `write(path, data)`, through a held directory.
+    pub fn write(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
+        let fd = self.open_write(path)?;
+        write_fd(fd.as_raw_fd(), data)
+    }
+
+    /// An existing file opened for writing (no O_CREAT, no O_TRUNC).
+    pub fn open_write(&mut self, path: &Path) -> io::Result<OwnedFd> {
+        match self.at(path) {
+            Some((fd, rel)) => open_at(fd, rel, libc::O_WRONLY),
+            None => open_at(libc::AT_FDCWD, path, libc::O_WRONLY),
+        }
+    }
+
+    /// mkdir(path, 0777) (less the umask).
+    pub fn mkdir(&mut self, path: &Path) -> io::Result<()> {
+        let (fd, rel) = self.at(path).unwrap_or((libc::AT_FDCWD, path));
+        let c = cstr(rel)?;
+        // SAFETY: mkdirat with a valid C string.
+        if unsafe { libc::mkdirat(fd, c.as_ptr(), 0o777) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// rmdir(path).
+    pub fn rmdir(&mut self, path: &Path) -> io::Result<()> {
+        let (fd, rel) = self.at(path).unwrap_or((libc::AT_FDCWD, path));
+        let c = cstr(rel)?;
+        // SAFETY: unlinkat with a valid C string.
+        if unsafe { libc::unlinkat(fd, c.as_ptr(), libc::AT_REMOVEDIR) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
 }
 
-fn read_at(dir: RawFd, path: &Path, until_eof: bool) -> io::Result<Vec<u8>> {
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: openat with a valid C string; the fd is closed below.
-    let fd = unsafe { libc::syscall(libc::SYS_openat, dir, c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+fn cstr(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+/// A raw openat with O_CLOEXEC added.
+fn open_at(dir: RawFd, path: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let c = cstr(path)?;
+    // SAFETY: openat with a valid C string.
+    let fd = unsafe { libc::syscall(libc::SYS_openat, dir, c.as_ptr(), flags | libc::O_CLOEXEC) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
-    let fd = fd as libc::c_int;
+    // SAFETY: a new fd, ours alone.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as RawFd) })
+}
+
+/// One write of all of `data` (a cgroup knob takes one value per write).
+pub fn write_fd(fd: RawFd, data: &[u8]) -> io::Result<()> {
+    // SAFETY: data is valid for its length.
+    match unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) } {
+        n if n < 0 => Err(io::Error::last_os_error()),
+        n if (n as usize) < data.len() => Err(io::Error::new(io::ErrorKind::WriteZero, "short write")),
+        _ => Ok(()),
+    }
+}
+
+fn read_at(dir: RawFd, path: &Path, until_eof: bool) -> io::Result<Vec<u8>> {
+    let file = open_at(dir, path, libc::O_RDONLY)?;
+    let fd = file.as_raw_fd();
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let r = loop {
         if buf.len() == buf.capacity() {
@@ -82,8 +149,6 @@ fn read_at(dir: RawFd, path: &Path, until_eof: bool) -> io::Result<Vec<u8>> {
             _ => break Err(io::Error::last_os_error()),
         }
     };
-    // SAFETY: fd is ours and closed once.
-    unsafe { libc::close(fd) };
     r.map(|_| buf)
 }
 
@@ -95,22 +160,8 @@ pub fn read_string(path: &Path) -> io::Result<String> {
 /// Writes `data` to an existing file in one write (a cgroup knob takes
 /// one value per write).
 pub fn write(path: &Path, data: &[u8]) -> io::Result<()> {
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: openat with a valid C string; the fd is closed below.
-    let fd = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd is ours; data is valid for its length.
-    let n = unsafe { libc::write(fd as libc::c_int, data.as_ptr().cast(), data.len()) };
-    let r = match n {
-        n if n < 0 => Err(io::Error::last_os_error()),
-        n if (n as usize) < data.len() => Err(io::Error::new(io::ErrorKind::WriteZero, "short write")),
-        _ => Ok(()),
-    };
-    // SAFETY: fd is ours and closed once.
-    unsafe { libc::close(fd as libc::c_int) };
-    r
+    let fd = open_at(libc::AT_FDCWD, path, libc::O_WRONLY)?;
+    write_fd(fd.as_raw_fd(), data)
 }
 
 fn text(b: Vec<u8>) -> String {
@@ -137,5 +188,24 @@ mod tests {
         }
         assert_eq!(dirs.0.len(), 1, "/proc held once");
         assert_eq!(dirs.read(std::path::Path::new("/proc/self/nonexistent/x")).unwrap_err().kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn dirs_make_write_and_remove_below_held_directories() {
+        let base = std::env::temp_dir().join(format!("librunc-dirs-{}", std::process::id()));
+        std::fs::create_dir_all(base.join("h")).unwrap();
+        let mut dirs = super::Dirs::default();
+        let d = base.join("h/c");
+        dirs.mkdir(&d).unwrap();
+        assert_eq!(dirs.mkdir(&d).unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(dirs.open_write(&d.join("knob")).unwrap_err().kind(), std::io::ErrorKind::NotFound, "no O_CREAT");
+        std::fs::write(d.join("knob"), "old").unwrap();
+        dirs.write(&d.join("knob"), b"new").unwrap();
+        assert_eq!(dirs.read_string(&d.join("knob")).unwrap(), "new");
+        std::fs::remove_file(d.join("knob")).unwrap();
+        dirs.rmdir(&d).unwrap();
+        assert!(!d.exists());
+        assert_eq!(dirs.0.len(), 2, "{base:?} (for h/c) and h (for c/knob) held once each");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }
