@@ -34,14 +34,17 @@ pub fn read_to_end(path: &Path) -> io::Result<String> {
 pub struct Dirs(Vec<(PathBuf, OwnedFd)>);
 
 impl Dirs {
-    /// The held directory two levels above `path` (opened on first use) and
-    /// the rest of the path; None for paths too short to gain anything.
+    /// The nearest held ancestor of `path`, or else the directory two levels
+    /// above it (opened now, held from then on), and the rest of the path;
+    /// None for paths too short to gain anything. (A held ancestor further
+    /// up still walks less than opening a nearer one would.)
     fn at<'p>(&mut self, path: &'p Path) -> Option<(RawFd, &'p Path)> {
-        let base = path.parent().and_then(Path::parent).filter(|b| b.as_os_str().len() > 1)?;
-        let rel = path.strip_prefix(base).ok()?;
-        if let Some((_, fd)) = self.0.iter().find(|(b, _)| b == base) {
+        let near = self.0.iter().filter_map(|(b, fd)| Some((path.strip_prefix(b).ok()?, fd))).min_by_key(|(rel, _)| rel.as_os_str().len());
+        if let Some((rel, fd)) = near.filter(|(rel, _)| !rel.as_os_str().is_empty()) {
             return Some((fd.as_raw_fd(), rel));
         }
+        let base = path.parent().and_then(Path::parent).filter(|b| b.as_os_str().len() > 1)?;
+        let rel = path.strip_prefix(base).ok()?;
         let fd = open_at(libc::AT_FDCWD, base, libc::O_PATH | libc::O_DIRECTORY).ok()?;
         if self.0.len() >= 16 {
             self.0.remove(0);
@@ -205,7 +208,7 @@ mod tests {
         std::fs::remove_file(d.join("knob")).unwrap();
         dirs.rmdir(&d).unwrap();
         assert!(!d.exists());
-        assert_eq!(dirs.0.len(), 2, "{base:?} (for h/c) and h (for c/knob) held once each");
+        assert_eq!(dirs.0.len(), 1, "{base:?} held once, for h/c and then h/c/knob");
         std::fs::remove_dir_all(&base).unwrap();
     }
 }
