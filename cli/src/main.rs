@@ -6,191 +6,14 @@ mod alloc;
 #[global_allocator]
 static ALLOC: alloc::SpinDlmalloc = alloc::SpinDlmalloc::new();
 
+mod args;
 mod log;
 mod print;
 mod update;
 
-use clap::{Args, Parser, Subcommand};
+use args::{Cmd, CreateArgs, ExecArgs};
 use runc::{CreateOptions, ExecFlags, ExecOptions, Runtime};
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Parser)]
-#[command(name = "runc", about = "Run OCI containers (librunc)", disable_version_flag = true)]
-struct Cli {
-    /// Root directory for container state
-    #[arg(long, default_value = runc::DEFAULT_ROOT)]
-    root: PathBuf,
-    /// Append log lines (errors, warnings, --debug) to this file
-    #[arg(long)]
-    log: Option<PathBuf>,
-    /// Log format: text or json
-    #[arg(long = "log-format", default_value = "text", value_parser = ["text", "json"])]
-    log_format: String,
-    /// Also log debug lines
-    #[arg(long)]
-    debug: bool,
-    /// Use the systemd cgroup driver (not supported yet: refused)
-    #[arg(long = "systemd-cgroup")]
-    systemd_cgroup: bool,
-    /// Ignore cgroup permission errors: true, false or auto
-    #[arg(long = "rootless", id = "global_rootless", default_value = "auto", value_parser = ["true", "false", "auto"])]
-    global_rootless: String,
-    /// Print the version
-    #[arg(short = 'v', long = "version")]
-    version: bool,
-    #[command(subcommand)]
-    cmd: Option<Cmd>,
-}
-
-/// Each subcommand's flags are built only when it is the one invoked
-/// (clap's `defer`): building all of them cost every command ~0.1 ms.
-#[derive(Subcommand)]
-#[command(defer = true)]
-enum Cmd {
-    /// Write a new config.json (runc's default) into the bundle
-    Spec {
-        #[arg(short, long, default_value = ".")]
-        bundle: PathBuf,
-        /// Make a config for a rootless container
-        #[arg(long)]
-        rootless: bool,
-    },
-    /// Create and run a container (in the foreground unless --detach)
-    Run {
-        #[command(flatten)]
-        c: CreateArgs,
-        /// Detach from the container's process
-        #[arg(short, long)]
-        detach: bool,
-    },
-    /// Create a container and leave it waiting for `start`
-    Create {
-        #[command(flatten)]
-        c: CreateArgs,
-    },
-    /// Start a created container; with no id, run the bundle in the current
-    /// directory in the foreground (the 2015 form, id = directory name)
-    Start { id: Option<String> },
-    /// Print a container's state as JSON
-    State { id: String },
-    /// Send a signal (default SIGTERM) to a container's init
-    Kill {
-        id: String,
-        #[arg(default_value = "SIGTERM")]
-        signal: String,
-        /// Signal every process of the container
-        #[arg(short, long)]
-        all: bool,
-    },
-    /// Delete a container's state (and kill it with --force)
-    Delete {
-        id: String,
-        #[arg(short, long)]
-        force: bool,
-    },
-    /// List containers under --root
-    List {
-        #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
-        format: String,
-        /// Only ids
-        #[arg(short, long)]
-        quiet: bool,
-    },
-    /// List the processes of a container
-    Ps {
-        #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
-        format: String,
-        id: String,
-        /// Arguments for ps(1) (default -ef)
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        ps_args: Vec<String>,
-    },
-    /// Run a new process in a running container
-    Exec(ExecArgs),
-    /// Freeze every process of a container
-    Pause { id: String },
-    /// Thaw a paused container
-    Resume { id: String },
-    /// Change a running container's resource limits
-    Update(update::UpdateArgs),
-    /// Print resource usage and OOM events of a container
-    Events {
-        id: String,
-        /// Print one stats event and exit
-        #[arg(long)]
-        stats: bool,
-        /// Seconds between stats events (e.g. 5 or 5s)
-        #[arg(long, default_value = "5s")]
-        interval: String,
-    },
-    /// Print the features this runtime supports (features.json)
-    Features,
-}
-
-#[derive(Args)]
-struct CreateArgs {
-    /// Bundle directory (default: current directory)
-    #[arg(short, long, default_value = ".")]
-    bundle: PathBuf,
-    /// Write the container init's pid to this file
-    #[arg(long = "pid-file")]
-    pid_file: Option<PathBuf>,
-    /// Unix socket that receives the pty master
-    #[arg(long = "console-socket")]
-    console_socket: Option<PathBuf>,
-    /// Pass fds 3..3+N to the container
-    #[arg(long = "preserve-fds", default_value_t = 0)]
-    preserve_fds: u32,
-    /// Use move-mount and chroot instead of pivot_root
-    #[arg(long = "no-pivot")]
-    no_pivot: bool,
-    /// Do not create a new session keyring for the container
-    #[arg(long = "no-new-keyring")]
-    no_new_keyring: bool,
-    id: String,
-}
-
-#[derive(Args)]
-struct ExecArgs {
-    /// process.json to run (instead of ARGS)
-    #[arg(short, long)]
-    process: Option<PathBuf>,
-    /// Detach from the process
-    #[arg(short, long)]
-    detach: bool,
-    #[arg(long = "pid-file")]
-    pid_file: Option<PathBuf>,
-    /// Allocate a pseudo-TTY
-    #[arg(short, long)]
-    tty: bool,
-    #[arg(long = "console-socket")]
-    console_socket: Option<PathBuf>,
-    /// Working directory in the container
-    #[arg(long)]
-    cwd: Option<String>,
-    /// Extra environment variables (NAME=VALUE)
-    #[arg(short, long)]
-    env: Vec<String>,
-    /// UID[:GID]
-    #[arg(short, long)]
-    user: Option<String>,
-    /// Additional group ids
-    #[arg(short = 'g', long = "additional-gids")]
-    additional_gids: Vec<u32>,
-    /// Add a capability
-    #[arg(short, long)]
-    cap: Vec<String>,
-    /// Set no_new_privs
-    #[arg(long = "no-new-privs")]
-    no_new_privs: bool,
-    #[arg(long = "preserve-fds", default_value_t = 0)]
-    preserve_fds: u32,
-    id: String,
-    /// Command and arguments
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
-}
 
 impl CreateArgs {
     fn options(&self) -> CreateOptions {
@@ -217,9 +40,10 @@ fn listen_fds() -> u32 {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let logger = log::Logger::new(cli.log.clone(), cli.log_format == "json", cli.debug);
-    if cli.version {
+    let cli = args::parse();
+    let g = cli.g;
+    let logger = log::Logger::new(g.log.clone(), g.log_format == "json", g.debug);
+    if g.version {
         println!("runc version {}\ncommit: librunc-{}\nspec: {}", runc::VERSION, runc::VERSION, runc::SPEC_VERSION);
         return ExitCode::SUCCESS;
     }
@@ -227,12 +51,12 @@ fn main() -> ExitCode {
         eprintln!("runc: no command given; see runc --help");
         return ExitCode::from(1);
     };
-    let name = cmd_name(&cmd);
+    let name = cmd.name();
     logger.debug(&format!("runc {name} (librunc {})", runc::VERSION));
     let warn_logger = logger.clone();
     runc::log::set_warning_sink(move |m| warn_logger.warning(m));
-    let rt = Runtime::new(&cli.root);
-    let r = check_globals(&cli.systemd_cgroup, &cli.global_rootless).and_then(|_| dispatch(&rt, cmd));
+    let rt = Runtime::new(&g.root);
+    let r = check_globals(&g.systemd_cgroup, &g.global_rootless).and_then(|_| dispatch(&rt, cmd));
     match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -254,57 +78,37 @@ fn check_globals(systemd: &bool, rootless: &str) -> runc::Result<()> {
     Ok(())
 }
 
-fn cmd_name(c: &Cmd) -> &'static str {
-    match c {
-        Cmd::Spec { .. } => "spec",
-        Cmd::Run { .. } => "run",
-        Cmd::Create { .. } => "create",
-        Cmd::Start { .. } => "start",
-        Cmd::State { .. } => "state",
-        Cmd::Kill { .. } => "kill",
-        Cmd::Delete { .. } => "delete",
-        Cmd::List { .. } => "list",
-        Cmd::Ps { .. } => "ps",
-        Cmd::Exec(_) => "exec",
-        Cmd::Pause { .. } => "pause",
-        Cmd::Resume { .. } => "resume",
-        Cmd::Update(_) => "update",
-        Cmd::Events { .. } => "events",
-        Cmd::Features => "features",
-    }
-}
-
 /// Runs a command; Ok holds the exit code.
 fn dispatch(rt: &Runtime, cmd: Cmd) -> runc::Result<u8> {
     match cmd {
-        Cmd::Spec { bundle, rootless } => runc::spec::template::write(&bundle, rootless).map(|_| 0),
-        Cmd::Run { c, detach } => foreground(rt, &c.id, &c.options(), detach),
-        Cmd::Create { c } => rt.create(&c.id, &c.options()).map(|_| 0),
-        Cmd::Start { id: Some(id) } => rt.start(&id).map(|_| 0),
-        Cmd::Start { id: None } => {
+        Cmd::Spec(a) => runc::spec::template::write(&a.bundle, a.rootless).map(|_| 0),
+        Cmd::Run(a) => foreground(rt, &a.c.id, &a.c.options(), a.detach),
+        Cmd::Create(c) => rt.create(&c.id, &c.options()).map(|_| 0),
+        Cmd::Start(args::StartArgs { id: Some(id) }) => rt.start(&id).map(|_| 0),
+        Cmd::Start(args::StartArgs { id: None }) => {
             let cwd = std::env::current_dir().map_err(|e| runc::Error::sys("current directory", e))?;
             let id = cwd.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             foreground(rt, &id, &CreateOptions { bundle: cwd, listen_fds: listen_fds(), ..Default::default() }, false)
         }
-        Cmd::State { id } => {
-            print::json_pretty(&rt.state(&id)?.to_oci_json());
+        Cmd::State(a) => {
+            print::json_pretty(&rt.state(&a.id)?.to_oci_json());
             Ok(0)
         }
-        Cmd::Kill { id, signal, all } => rt.kill(&id, runc::process::signal::parse(&signal)?, all).map(|_| 0),
-        Cmd::Delete { id, force } => rt.delete(&id, force).map(|_| 0),
-        Cmd::List { format, quiet } => {
+        Cmd::Kill(a) => rt.kill(&a.id, runc::process::signal::parse(&a.signal)?, a.all).map(|_| 0),
+        Cmd::Delete(a) => rt.delete(&a.id, a.force).map(|_| 0),
+        Cmd::List(a) => {
             let states = rt.list()?;
-            print::list(&states, &format, quiet)?;
+            print::list(&states, &a.format, a.quiet)?;
             // The process ends next: freeing each state one by one is wasted work.
             std::mem::forget(states);
             Ok(0)
         }
-        Cmd::Ps { format, id, ps_args } => print::ps(&rt.pids(&id)?, &format, &ps_args).map(|_| 0),
+        Cmd::Ps(a) => print::ps(&rt.pids(&a.id)?, &a.format, &a.ps_args).map(|_| 0),
         Cmd::Exec(a) => exec(rt, a),
-        Cmd::Pause { id } => rt.pause(&id).map(|_| 0),
-        Cmd::Resume { id } => rt.resume(&id).map(|_| 0),
+        Cmd::Pause(a) => rt.pause(&a.id).map(|_| 0),
+        Cmd::Resume(a) => rt.resume(&a.id).map(|_| 0),
         Cmd::Update(a) => rt.update(&a.id, &a.resources()?).map(|_| 0),
-        Cmd::Events { id, stats, interval } => print::events(rt, &id, stats, &interval).map(|_| 0),
+        Cmd::Events(a) => print::events(rt, &a.id, a.stats, &a.interval).map(|_| 0),
         Cmd::Features => {
             print::json_pretty(&runc::features::features());
             Ok(0)
