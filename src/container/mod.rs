@@ -191,9 +191,10 @@ impl Runtime {
         let no_fd = |_| Err(Error::new(ErrorKind::Init, "seccomp notify fd before start"));
         // While the init sets the container up.
         let copies = || -> Result<()> {
-            std::fs::write(dir.join(CONFIG_COPY), serde_json::to_vec(&b.raw).expect("json")).context(|| format!("write {}/{CONFIG_COPY}", dir.display()))?;
+            std::fs::write(dir.join(CONFIG_COPY), &b.raw).context(|| format!("write {}/{CONFIG_COPY}", dir.display()))?;
             if b.spec.hooks.as_ref().is_some_and(|h| !h.poststart.is_empty() || !h.poststop.is_empty()) {
-                std::fs::write(dir.join(HOOKS_COPY), serde_json::to_vec(&b.raw["hooks"]).expect("json")).context(|| format!("write {}/{HOOKS_COPY}", dir.display()))?;
+                let raw: serde_json::Value = serde_json::from_slice(&b.raw).expect("parsed before");
+                std::fs::write(dir.join(HOOKS_COPY), serde_json::to_vec(&raw["hooks"]).expect("json")).context(|| format!("write {}/{HOOKS_COPY}", dir.display()))?;
             }
             Ok(())
         };
