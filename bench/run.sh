@@ -71,6 +71,7 @@ R() { echo "${bin[$1]} --root $work/state/$1"; }
 for r in $runtimes; do hf run "$r" "$(R $r) run $B b-run"; done
 hf run floor "$work/floor $work/bundle/rootfs"
 "$work/capi-loop" "$work/state/capi" "$work/bundle" "$((runs * 5))" > "$work/capi.txt" || echo "bench: capi-loop failed" >&2
+"$work/capi-loop" "$work/state/capi" "$work/bundle" "$((runs * 5))" run > "$work/capirun.txt" || echo "bench: capi-loop run failed" >&2
 for r in $runtimes; do hf create "$r" "$(R $r) create $B b-c" "sh -c '$(R $r) delete -f b-c'"; $(R $r) delete -f b-c >/dev/null 2>&1 || true; done
 for r in $runtimes; do hf start "$r" "$(R $r) start b-s" "sh -c '$(R $r) delete -f b-s; $(R $r) create $B b-s'"; $(R $r) delete -f b-s >/dev/null 2>&1 || true; done
 for r in $runtimes; do hf delete "$r" "$(R $r) delete -f b-d" "sh -c '$(R $r) create $B b-d'"; done
@@ -118,10 +119,12 @@ def rss(c, r):
         return float("nan")
 rows = [(n, med(n, "ours"), med(n, "runc"), med(n, "crun")) for n in
         ["run", "create", "start", "delete", "exec", "state", "list", "par2", "par8"]]
-try:
-    capi = float(open(f"{work}/capi.txt").read().split()[0])
-except Exception:
-    capi = float("nan")
+def first(path):
+    try:
+        return float(open(path).read().split()[0])
+    except Exception:
+        return float("nan")
+capi, capirun = first(f"{work}/capi.txt"), first(f"{work}/capirun.txt")
 floor = med("run", "floor")
 lines = [f"cgroup {mode}; ours = {ours}",
          f"{'command':<14} {'ours':>9} {'runc':>9} {'crun':>9} {'ours/runc':>10} {'ours/crun':>10}"]
@@ -129,6 +132,7 @@ for n, o, r, c in rows:
     lines.append(f"{n:<14} {o:9.2f} {r:9.2f} {c:9.2f} {o/r:10.2f} {o/c:10.2f}")
 run_crun = rows[0][3]
 lines.append(f"{'capi loop':<14} {capi:9.2f} {'':>9} {run_crun:9.2f} {'':>10} {capi/run_crun:10.2f}   (C API create+start+wait+delete vs crun run)")
+lines.append(f"{'capi run loop':<14} {capirun:9.2f} {'':>9} {run_crun:9.2f} {'':>10} {capirun/run_crun:10.2f}   (C API runc_run+wait+delete vs crun run)")
 lines.append(f"{'floor run':<14} {floor:9.2f}   ours run / floor = {rows[0][1]/floor:.2f}")
 for c in ["run", "create"]:
     o, r, cr = rss(c, "ours"), rss(c, "runc"), rss(c, "crun")
@@ -142,6 +146,7 @@ open(f"{outdir}/latest-{mode}.txt", "w").write(text)
 colors = {"ours": "#2a7ab0", "runc": "#b0b0b0", "crun": "#e08a2a", "floor": "#3a9a3a"}
 groups = [(n, [("ours", o), ("runc", r), ("crun", c)] + ([("floor", floor)] if n == "run" else []) ) for n, o, r, c in rows]
 groups.append(("capi loop", [("ours", capi), ("crun", run_crun)]))
+groups.append(("capi run", [("ours", capirun), ("crun", run_crun)]))
 bar, gap, left, width = 14, 14, 90, 420
 y, parts = 40, []
 for name, bars in groups:

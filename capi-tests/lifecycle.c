@@ -61,6 +61,34 @@ int main(int argc, char **argv) {
     run_and_wait(ctx, root, "exit0", "exit 0", 0);
     run_and_wait(ctx, root, "exit3", "exit 3", 3);
 
+    {
+        /* runc_run: created and started in one call; the state says running */
+        char *cfg = config_for(root, "sleep 100");
+        runc_create_opts orun = opts_for(cfg);
+        int rpid = 0;
+        CHECK(runc_run(ctx, "ran", &orun, &rpid) == RUNC_ERROR_OK && rpid > 0, "run: %s", runc_last_error());
+        CHECK(runc_state(ctx, "ran", &json) == RUNC_ERROR_OK && strstr(json, "\"status\":\"running\"") != NULL, "run state %s", json ? json : runc_last_error());
+        runc_free(json);
+        CHECK(runc_start(ctx, "ran") == RUNC_ERROR_STATE, "start after run: %s", runc_last_error());
+        CHECK(runc_kill(ctx, "ran", SIGKILL, 0) == RUNC_ERROR_OK, "kill: %s", runc_last_error());
+        CHECK(runc_wait(ctx, "ran", -1, &status) == RUNC_ERROR_OK && status == 128 + SIGKILL, "run status %d", status);
+        CHECK(runc_delete(ctx, "ran", 0) == RUNC_ERROR_OK, "%s", runc_last_error());
+        free(cfg);
+        /* an exec that fails after set-up comes back as the error, nothing left */
+        cfg = config_for(root, "exit 0");
+        const char *from = "\"args\":[\"sh\",\"-c\",\"exit 0\"]";
+        char *p = strstr(cfg, from);
+        CHECK(p != NULL, "args in %s", cfg);
+        char *bad_cfg = malloc(strlen(cfg) + 1);
+        sprintf(bad_cfg, "%.*s\"args\":[\"/etc/passwd\"]%s", (int)(p - cfg), cfg, p + strlen(from));
+        orun = opts_for(bad_cfg);
+        CHECK(runc_run(ctx, "ranbad", &orun, NULL) == RUNC_ERROR_INIT, "bad run: %s", runc_last_error());
+        CHECK(strstr(runc_last_error(), "permission denied") != NULL, "%s", runc_last_error());
+        CHECK(runc_state(ctx, "ranbad", &json) == RUNC_ERROR_NOT_FOUND, "left behind");
+        free(bad_cfg);
+        free(cfg);
+    }
+
     /* errors */
     CHECK(runc_create(ctx, "../escape", &ob, NULL) == RUNC_ERROR_INVALID_ARGUMENT, "bad id");
     CHECK(strstr(runc_last_error(), "invalid container id") != NULL, "%s", runc_last_error());

@@ -135,6 +135,18 @@ int runc_create(struct runc_context *ctx,
                 const struct runc_create_opts *opts,
                 int *pid_out);
 
+// Creates container `id` and starts its process at once (as `runc run
+// --detach`): no start socket, no runc_start; returns once the process is
+// exec'd (startContainer and poststart hooks run). On failure nothing is
+// left behind. `pid_out` (may be NULL) gets the init's pid.
+//
+// # Safety
+// `ctx` live; `id` a valid string; `opts` a valid `runc_create_opts`.
+int runc_run(struct runc_context *ctx,
+             const char *id,
+             const struct runc_create_opts *opts,
+             int *pid_out);
+
 // Starts a created container's process.
 //
 // # Safety

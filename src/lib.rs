@@ -40,6 +40,18 @@ pub fn features() -> Vec<&'static str> {
 }
 
 impl Runtime {
+    /// create and start at once, as `run -d` does: no start socket, and the
+    /// init execs as soon as it is set up (no request and reply between).
+    /// Returns once the process is exec'd; on any failure nothing is left.
+    pub fn create_started(&self, id: &str, opts: &CreateOptions) -> Result<container::Created> {
+        let created = self.create_with(id, opts, container::StartBy::Now)?;
+        if let Err(e) = self.await_exec(id) {
+            let _ = self.delete(id, true);
+            return Err(e);
+        }
+        Ok(created)
+    }
+
     /// Waits up to `timeout_ms` (-1 forever, 0 poll) for the container's init.
     /// The exit status is known for inits this process created (they are its
     /// children); for others only that they exited.
@@ -63,11 +75,7 @@ impl Runtime {
     /// None right after start.
     pub fn run(&self, id: &str, opts: &CreateOptions, detach: bool) -> Result<Option<i32>> {
         let signals = process::foreground::Signals::block()?;
-        let created = self.create_with(id, &CreateOptions { keep_pty: !detach, ..opts.clone() }, container::StartBy::Now)?;
-        if let Err(e) = self.await_exec(id) {
-            let _ = self.delete(id, true);
-            return Err(e);
-        }
+        let created = self.create_started(id, &CreateOptions { keep_pty: !detach, ..opts.clone() })?;
         if detach {
             return Ok(None);
         }

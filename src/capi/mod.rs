@@ -238,6 +238,26 @@ pub unsafe extern "C" fn runc_create(ctx: *mut RuncContext, id: *const c_char, o
     })
 }
 
+/// Creates container `id` and starts its process at once (as `runc run
+/// --detach`): no start socket, no runc_start; returns once the process is
+/// exec'd (startContainer and poststart hooks run). On failure nothing is
+/// left behind. `pid_out` (may be NULL) gets the init's pid.
+///
+/// # Safety
+/// `ctx` live; `id` a valid string; `opts` a valid `runc_create_opts`.
+#[no_mangle]
+pub unsafe extern "C" fn runc_run(ctx: *mut RuncContext, id: *const c_char, opts: *const RuncCreateOpts, pid_out: *mut c_int) -> c_int {
+    guard(|| {
+        // SAFETY: per the contract.
+        let (rt, id, o) = unsafe { (ctx_ref(ctx)?, str_arg(id, "id")?, args::read_opts::<RuncCreateOpts>(opts, "opts")?) };
+        // SAFETY: string fields of opts are NULL or valid strings.
+        let copts = unsafe { args::create_options(&o)? };
+        let created = lib(rt.create_started(id, &copts))?;
+        put_pid(pid_out, created.pid);
+        Ok(())
+    })
+}
+
 /// Starts a created container's process.
 ///
 /// # Safety

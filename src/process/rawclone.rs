@@ -16,7 +16,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// clone_args of clone3 (the fields up to `cgroup`, Linux 5.7).
 #[repr(C)]
