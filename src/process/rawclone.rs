@@ -222,3 +222,42 @@ pub unsafe fn sys(nr: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" fn exit_with(arg: *const libc::c_void) -> ! {
+        let code = arg as usize;
+        loop {
+            // SAFETY: exit takes no pointers.
+            unsafe { sys(libc::SYS_exit, code, 0, 0, 0, 0) };
+        }
+    }
+
+    /// Both clone paths: the child runs on its stack and exits with the
+    /// code it was given; the kernel clears `left` when it is gone.
+    #[test]
+    fn children_run_on_their_stack_and_report_leaving() {
+        let stack = Stack::new(64 * 1024).unwrap();
+        for (classic, code) in [(false, 7usize), (true, 9usize)] {
+            let left = AtomicU32::new(0);
+            // SAFETY: exit_with only makes a raw exit; stack and left outlive
+            // the child (we wait for `left` below).
+            let pid = unsafe {
+                let arg = code as *const libc::c_void;
+                if classic {
+                    clone(0, exit_with, arg, &stack, &left)
+                } else {
+                    clone3(0, None, exit_with, arg, &stack, &left)
+                }
+            };
+            assert!(pid > 0, "clone (classic: {classic}): {pid}");
+            let mut status = 0;
+            // SAFETY: waitpid on our child.
+            assert_eq!(unsafe { libc::waitpid(pid as i32, &mut status, 0) }, pid as i32);
+            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == code as i32, "status {status:#x}");
+            assert!(wait_left(&left, std::time::Duration::from_secs(5)), "left still set");
+        }
+    }
+}
