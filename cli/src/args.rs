@@ -47,10 +47,6 @@ pub struct Globals {
     pub version: bool,
 }
 
-/// Global flags that take a value (the subcommand is the first word that
-/// is neither a flag nor such a value).
-const GLOBAL_VALUES: [&str; 4] = ["--root", "--log", "--log-format", "--rootless"];
-
 /// Each subcommand's flags are built only when it is the one invoked
 /// (clap's `defer`, and [`parse`]'s narrower command).
 #[derive(Subcommand)]
@@ -144,22 +140,23 @@ pub fn parse() -> Cli {
 /// decide (no or unknown subcommand, help, any error): then the whole
 /// command parses again and reports.
 fn narrow(args: &[OsString]) -> Option<Cli> {
-    let name = subcommand_name(args)?;
-    let sub = Cmd::command(name)?;
-    let cmd = Globals::augment_args(Command::new("runc").disable_version_flag(true)).subcommand(sub);
-    let m = cmd.try_get_matches_from(args).ok()?;
+    let globals = Globals::augment_args(Command::new("runc").disable_version_flag(true));
+    let sub = Cmd::command(subcommand_name(args, &globals)?)?;
+    let m = globals.subcommand(sub).try_get_matches_from(args).ok()?;
     Cli::from_arg_matches(&m).ok()
 }
 
-/// The first word after the global flags (and their values).
-fn subcommand_name(args: &[OsString]) -> Option<&str> {
+/// The first word after the global flags (and the values of those that
+/// take one, as `globals` defines them).
+fn subcommand_name<'a>(args: &'a [OsString], globals: &Command) -> Option<&'a str> {
+    let takes_value = |a: &str| globals.get_arguments().any(|g| g.get_action().takes_values() && g.get_long().is_some_and(|l| a.strip_prefix("--") == Some(l)));
     let mut it = args.iter().skip(1);
     while let Some(a) = it.next() {
         let a = a.to_str()?;
         if !a.starts_with('-') {
             return Some(a);
         }
-        if GLOBAL_VALUES.contains(&a) {
+        if takes_value(a) {
             it.next()?;
         }
     }

@@ -141,10 +141,11 @@ fn container_init(c: &Ctx) -> R<()> {
     enter_cwd(&p.cwd)?;
     let exe = process::resolve_exe(p)?;
     send(sync, msg::CREATED, &[], &[])?;
-    let conn = match plan.start_now {
+    let conn = if plan.start_now {
         // SAFETY: sync is ours; from here the OwnedFd closes it (at exec).
-        true => unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sync) },
-        false => wait_start(sync, c.listener.as_ref())?,
+        unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sync) }
+    } else {
+        wait_start(sync, c.listener.as_ref())?
     };
     let conn_fd = conn.as_raw_fd();
     let mut hand_off = |fd: RawFd| send(conn_fd, msg::SECCOMP_FD, &[], &[fd]);

@@ -227,15 +227,8 @@ pub unsafe extern "C" fn runc_context_free(ctx: *mut RuncContext) {
 /// `ctx` live; `id` a valid string; `opts` a valid `runc_create_opts`.
 #[no_mangle]
 pub unsafe extern "C" fn runc_create(ctx: *mut RuncContext, id: *const c_char, opts: *const RuncCreateOpts, pid_out: *mut c_int) -> c_int {
-    guard(|| {
-        // SAFETY: per the contract.
-        let (rt, id, o) = unsafe { (ctx_ref(ctx)?, str_arg(id, "id")?, args::read_opts::<RuncCreateOpts>(opts, "opts")?) };
-        // SAFETY: string fields of opts are NULL or valid strings.
-        let copts = unsafe { args::create_options(&o)? };
-        let created = lib(rt.create(id, &copts))?;
-        put_pid(pid_out, created.pid);
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe { create_by(ctx, id, opts, pid_out, Runtime::create) }
 }
 
 /// Creates container `id` and starts its process at once (as `runc run
@@ -247,12 +240,28 @@ pub unsafe extern "C" fn runc_create(ctx: *mut RuncContext, id: *const c_char, o
 /// `ctx` live; `id` a valid string; `opts` a valid `runc_create_opts`.
 #[no_mangle]
 pub unsafe extern "C" fn runc_run(ctx: *mut RuncContext, id: *const c_char, opts: *const RuncCreateOpts, pid_out: *mut c_int) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { create_by(ctx, id, opts, pid_out, Runtime::create_started) }
+}
+
+/// runc_create and runc_run: read the arguments, `make` the container,
+/// report its pid.
+///
+/// # Safety
+/// As for `runc_create`.
+unsafe fn create_by(
+    ctx: *mut RuncContext,
+    id: *const c_char,
+    opts: *const RuncCreateOpts,
+    pid_out: *mut c_int,
+    make: fn(&Runtime, &str, &crate::CreateOptions) -> crate::Result<crate::Created>,
+) -> c_int {
     guard(|| {
         // SAFETY: per the contract.
         let (rt, id, o) = unsafe { (ctx_ref(ctx)?, str_arg(id, "id")?, args::read_opts::<RuncCreateOpts>(opts, "opts")?) };
         // SAFETY: string fields of opts are NULL or valid strings.
         let copts = unsafe { args::create_options(&o)? };
-        let created = lib(rt.create_started(id, &copts))?;
+        let created = lib(make(rt, id, &copts))?;
         put_pid(pid_out, created.pid);
         Ok(())
     })

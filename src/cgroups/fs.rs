@@ -5,12 +5,16 @@ use crate::linux::smallfile::Dirs;
 use std::path::Path;
 
 pub fn write(path: &Path, value: &str, what: &str) -> Result<()> {
-    write_in(&mut Dirs::default(), path, value, what)
+    crate::linux::smallfile::write(path, value.as_bytes()).map_err(|e| write_error(path, value, what, &e))
 }
 
-/// `write`, through held directories.
+/// `write`, through held directories (many files of one cgroup).
 pub fn write_in(dirs: &mut Dirs, path: &Path, value: &str, what: &str) -> Result<()> {
-    dirs.write(path, value.as_bytes()).map_err(|e| Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", path.display(), crate::error::io_text(&e))))
+    dirs.write(path, value.as_bytes()).map_err(|e| write_error(path, value, what, &e))
+}
+
+fn write_error(path: &Path, value: &str, what: &str, e: &std::io::Error) -> Error {
+    Error::new(ErrorKind::System, format!("{what}: write {value:?} to {}: {}", path.display(), crate::error::io_text(e)))
 }
 
 /// A knob file opened once for several writes (each write is one record,
@@ -34,6 +38,11 @@ impl Knob {
 
 pub fn read(path: &Path) -> Result<String> {
     crate::linux::smallfile::read_string(path).map_err(|e| Error::sys(format!("read {}", path.display()), e))
+}
+
+/// `read`, through held directories.
+pub fn read_in(dirs: &mut Dirs, path: &Path) -> Result<String> {
+    dirs.read_string(path).map_err(|e| Error::sys(format!("read {}", path.display()), e))
 }
 
 /// A number from a one-value file ("max" reads as u64::MAX).

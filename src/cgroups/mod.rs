@@ -124,8 +124,7 @@ impl Cgroup {
             return v2::create(d);
         }
         for (k, d) in &self.dirs {
-            let made = v1::create(k, d, dirs)?;
-            self.made.extend(made.into_iter().filter(|m| !self.made.contains(m)).collect::<Vec<_>>());
+            self.made.extend(v1::create(k, d, dirs)?);
         }
         Ok(())
     }

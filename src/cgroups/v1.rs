@@ -32,14 +32,13 @@ pub fn create(key: &str, dir: &Path, dirs: &mut Dirs) -> Result<Vec<PathBuf>> {
 /// A new cpuset cgroup starts empty: copy cpus/mems down from the nearest
 /// ancestor that has them, or nothing can join it.
 fn inherit_cpuset(dir: &Path, dirs: &mut Dirs) -> Result<()> {
-    let read = |dirs: &mut Dirs, p: &Path| dirs.read_string(p).map_err(|e| Error::sys(format!("read {}", p.display()), e));
     for f in ["cpuset.cpus", "cpuset.mems"] {
-        if read(dirs, &dir.join(f))?.trim().is_empty() {
+        if fs::read_in(dirs, &dir.join(f))?.trim().is_empty() {
             let parent = dir.parent().expect("cgroup dir has a parent");
-            let mut v = read(dirs, &parent.join(f))?;
+            let mut v = fs::read_in(dirs, &parent.join(f))?;
             if v.trim().is_empty() {
                 inherit_cpuset(parent, dirs)?;
-                v = read(dirs, &parent.join(f))?;
+                v = fs::read_in(dirs, &parent.join(f))?;
             }
             fs::write_in(dirs, &dir.join(f), v.trim(), "cpuset")?;
         }
