@@ -120,9 +120,10 @@ impl Runtime {
             listen_fds: opts.listen_fds,
             session_keyring: (!opts.no_new_keyring).then(|| id.to_string()),
         };
-        let linux = bundle.spec.linux.clone().unwrap_or_default();
-        let resources = spec::validate::resources(&linux)?;
-        let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(&linux))?;
+        let no_linux = Default::default();
+        let linux = bundle.spec.linux.as_ref().unwrap_or(&no_linux);
+        let resources = spec::validate::resources(linux)?;
+        let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(linux))?;
         let mut cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id)?;
         let mut plan = plan::build(&bundle, &popts, &cgroup)?;
         plan.start_now = start_by == StartBy::Now;
@@ -177,9 +178,11 @@ impl Runtime {
         if !sp.in_cgroup {
             cgroup.join_unified(sp.pid)?;
         }
-        let linux = b.spec.linux.clone().unwrap_or_default();
+        let no_linux = Default::default();
+        let linux = b.spec.linux.as_ref().unwrap_or(&no_linux);
         let base = State { cgroup: Some(cgroup.clone()), ..new_state(id, b) };
-        let hooks = b.spec.hooks.clone().unwrap_or_default();
+        let no_hooks = Default::default();
+        let hooks = b.spec.hooks.as_ref().unwrap_or(&no_hooks);
         let on_hooks = |pid: i32| -> Result<Vec<String>> {
             let creating = State { pid, status: Status::Creating, ..base.clone() }.to_oci_json().to_string();
             let created = State { pid, status: Status::Created, ..base.clone() }.to_oci_json().to_string();
@@ -277,6 +280,9 @@ impl Runtime {
 
     fn poststart(&self, dir: &Path, st: &State) -> Result<()> {
         let post = self.post_hooks(dir)?.poststart;
+        if post.is_empty() {
+            return Ok(());
+        }
         for w in hooks::run_all_warn(&post, &st.to_oci_json().to_string(), "poststart") {
             crate::log::warn(&w);
         }
@@ -353,6 +359,9 @@ impl Runtime {
         let post = self.post_hooks(&dir).map(|h| h.poststop).unwrap_or_default();
         std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))?;
         drop(lock);
+        if post.is_empty() {
+            return Ok(());
+        }
         let stopped = State { status: Status::Stopped, ..st }.to_oci_json().to_string();
         for w in hooks::run_all_warn(&post, &stopped, "poststop") {
             crate::log::warn(&w);
