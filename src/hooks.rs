@@ -18,13 +18,18 @@ pub fn run_all(hooks: &[Hook], state: &str, kind: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs every hook and reports failures as warnings (poststart, poststop).
-pub fn run_all_warn(hooks: &[Hook], state: &str, kind: &str) -> Vec<String> {
-    hooks
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| run_one(h, state).err().map(|e| format!("error running {kind} hook #{i}: {e}")))
-        .collect()
+/// Runs every hook and logs failures as warnings (poststart, poststop).
+/// The state JSON is only made when there is a hook to read it.
+pub fn run_all_warn(hooks: &[Hook], state: impl FnOnce() -> String, kind: &str) {
+    if hooks.is_empty() {
+        return;
+    }
+    let state = state();
+    for (i, h) in hooks.iter().enumerate() {
+        if let Err(e) = run_one(h, &state) {
+            crate::log::warn(&format!("error running {kind} hook #{i}: {e}"));
+        }
+    }
 }
 
 fn run_one(h: &Hook, state: &str) -> std::result::Result<(), String> {

@@ -280,12 +280,7 @@ impl Runtime {
 
     fn poststart(&self, dir: &Path, st: &State) -> Result<()> {
         let post = self.post_hooks(dir)?.poststart;
-        if post.is_empty() {
-            return Ok(());
-        }
-        for w in hooks::run_all_warn(&post, &st.to_oci_json().to_string(), "poststart") {
-            crate::log::warn(&w);
-        }
+        hooks::run_all_warn(&post, || st.to_oci_json().to_string(), "poststart");
         Ok(())
     }
 
@@ -359,13 +354,7 @@ impl Runtime {
         let post = self.post_hooks(&dir).map(|h| h.poststop).unwrap_or_default();
         std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))?;
         drop(lock);
-        if post.is_empty() {
-            return Ok(());
-        }
-        let stopped = State { status: Status::Stopped, ..st }.to_oci_json().to_string();
-        for w in hooks::run_all_warn(&post, &stopped, "poststop") {
-            crate::log::warn(&w);
-        }
+        hooks::run_all_warn(&post, || State { status: Status::Stopped, ..st }.to_oci_json().to_string(), "poststop");
         Ok(())
     }
 
