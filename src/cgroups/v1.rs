@@ -93,6 +93,23 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule], dirs: &mut Dirs) -> Res
     Ok(())
 }
 
+/// `memory.kmem.limit_in_bytes`: gone on some kernels, and on others (since
+/// Linux 5.16 or so) still there but a write has no effect, which only a
+/// read-back shows. Either way the limit cannot be had.
+fn kernel_memory(d: &Path, v: i64) -> Result<()> {
+    let file = d.join("memory.kmem.limit_in_bytes");
+    if !file.exists() {
+        return Err(Error::unsupported("linux.resources.memory.kernel: this kernel has no kernel memory limit"));
+    }
+    w(d, "memory.kmem.limit_in_bytes", v, "memory.kernel")?;
+    // The kernel keeps whole pages; -1 (no limit) reads back as its maximum.
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok().flatten().unwrap_or(4096) as u64;
+    if v > 0 && fs::read_u64(&file) != Some(v as u64 / page * page) {
+        return Err(Error::unsupported("linux.resources.memory.kernel: this kernel ignores kernel memory limits (memory.kmem.limit_in_bytes does nothing)"));
+    }
+    Ok(())
+}
+
 fn memory(cg: &Cgroup, r: &Resources) -> Result<()> {
     let Some(m) = &r.memory else { return Ok(()) };
     let any = nz(m.limit).or(nz(m.reservation)).or(nz(m.swap)).or(nz(m.kernel_tcp)).or(nz(m.kernel)).is_some()
@@ -125,10 +142,7 @@ fn memory(cg: &Cgroup, r: &Resources) -> Result<()> {
         w(d, "memory.soft_limit_in_bytes", v, "memory.reservation")?;
     }
     if let Some(v) = nz(m.kernel) {
-        if !d.join("memory.kmem.limit_in_bytes").exists() {
-            return Err(Error::unsupported("linux.resources.memory.kernel: this kernel has no kernel memory limit"));
-        }
-        w(d, "memory.kmem.limit_in_bytes", v, "memory.kernel")?;
+        kernel_memory(d, v)?;
     }
     if let Some(v) = nz(m.kernel_tcp) {
         w(d, "memory.kmem.tcp.limit_in_bytes", v, "memory.kernelTCP")?;
