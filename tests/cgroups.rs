@@ -82,7 +82,7 @@ fn relative_and_absolute_cgroups_paths() {
 }
 
 /// The limit is in force (read in the container's own cgroup view) or the
-/// run fails naming the field: kernels since ~5.16 accept the write to
+/// run fails naming the field: recent kernels accept the write to
 /// memory.kmem.limit_in_bytes and ignore it (v2 has no such limit at all).
 #[test]
 fn kernel_memory_limit_in_force_or_a_clear_error() {

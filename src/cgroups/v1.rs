@@ -93,9 +93,9 @@ pub fn set(cg: &Cgroup, r: &Resources, devices: &[Rule], dirs: &mut Dirs) -> Res
     Ok(())
 }
 
-/// `memory.kmem.limit_in_bytes`: gone on some kernels, and on others (since
-/// Linux 5.16 or so) still there but a write has no effect, which only a
-/// read-back shows. Either way the limit cannot be had.
+/// `memory.kmem.limit_in_bytes`: gone on some kernels, refused by others
+/// (the write fails), and on recent ones (6.x) still there but a write
+/// succeeds and has no effect, which only a read-back shows.
 fn kernel_memory(d: &Path, v: i64) -> Result<()> {
     let file = d.join("memory.kmem.limit_in_bytes");
     if !file.exists() {
