@@ -12,6 +12,7 @@
 # afterwards) and any test dir left in /tmp.
 set -euo pipefail
 [ $# -ge 1 ] && [ -d "$1/validation" ] || { echo "usage: $0 RUNTIME_TOOLS_DIR [RUNTIME...]" >&2; exit 2; }
+command -v go >/dev/null || { echo "runtime-tools: go not found (apt-get install golang-go)" >&2; exit 1; }
 here=$(cd "$(dirname "$0")/.." && pwd)
 src=$(cd "$1" && pwd); shift
 runtimes=("$@")
