@@ -22,6 +22,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
   address = "$work/ctrd.sock"
 CONF
+e2e_cgroup_parent e2e
 containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
 daemon=$!
 C=(ctr -a "$work/ctrd.sock" -n e2e)
@@ -32,6 +33,7 @@ cleanup() {
     kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null
     "${P[@]}" system reset -f >/dev/null 2>&1
     umount -R "$work/root" 2>/dev/null
+    e2e_cgroup_parent_cleanup
     rm -rf "$work"
 }
 trap cleanup EXIT

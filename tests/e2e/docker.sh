@@ -15,6 +15,7 @@ chmod 755 "$work"
 args=()
 for i in "${!RUNTIMES[@]}"; do args+=(--add-runtime "rt$i=${RUNTIMES[$i]}"); done
 # This sandbox's hard RLIMIT_NOFILE is low and no runtime may raise it.
+e2e_cgroup_parent docker
 dockerd --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/dockerd.pid" -H "unix://$work/docker.sock" \
     --bridge=none --iptables=false --ip6tables=false --ip-masq=false --storage-driver vfs \
     --default-ulimit nofile=1024:1024 "${args[@]}" >"$work/dockerd.log" 2>&1 &
@@ -24,6 +25,7 @@ cleanup() {
     for c in $("${D[@]}" ps -aq 2>/dev/null); do "${D[@]}" rm -f "$c" >/dev/null 2>&1; done
     kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null
     umount -R "$work/data" "$work/exec" 2>/dev/null
+    e2e_cgroup_parent_cleanup
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -47,3 +47,20 @@ e2e_run() {
     echo "$pass passed, $fail failed"
     [ $fail = 0 ]
 }
+
+# The engines make a parent cgroup for their containers (podman
+# libpod_parent, Docker docker, containerd its namespace) and keep it.
+# e2e_cgroup_parent NAME notes which hierarchies have it now;
+# e2e_cgroup_parent_cleanup removes (when empty) the ones made since.
+e2e_cgroup_parent() {
+    E2E_CG_NAME=$1
+    E2E_CG_HAD=$(ls -d /sys/fs/cgroup/"$1" /sys/fs/cgroup/*/"$1" 2>/dev/null)
+}
+e2e_cgroup_parent_cleanup() {
+    local d
+    for d in $(ls -d /sys/fs/cgroup/"$E2E_CG_NAME" /sys/fs/cgroup/*/"$E2E_CG_NAME" 2>/dev/null); do
+        echo "$E2E_CG_HAD" | grep -qx "$d" && continue
+        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+        [ -d "$d" ] && echo "e2e: cgroup $d is not empty, left in place" >&2
+    done
+}

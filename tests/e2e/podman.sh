@@ -19,9 +19,11 @@ default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 CONF
 export CONTAINERS_CONF="$work/containers.conf"
 P=(podman --root "$work/root" --runroot "$work/runroot" --cgroup-manager cgroupfs --events-backend file --storage-driver vfs --tmpdir "$work/tmp")
+e2e_cgroup_parent libpod_parent
 cleanup() {
     for c in $("${P[@]}" ps -aq 2>/dev/null); do "${P[@]}" rm -f -t 0 "$c" >/dev/null 2>&1; done
     "${P[@]}" system reset -f >/dev/null 2>&1
+    e2e_cgroup_parent_cleanup
     rm -rf "$work"
 }
 trap cleanup EXIT
