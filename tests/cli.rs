@@ -102,3 +102,26 @@ fn json_log_gets_one_error_line() {
     assert!(v["msg"].as_str().unwrap().contains("container does not exist"));
     assert!(v["time"].as_str().unwrap().ends_with('Z'));
 }
+
+/// A start whose exec fails (the program is gone from the rootfs by then)
+/// reports why and leaves a stopped container: `state` says so, a second
+/// start is refused as runc refuses it, and delete cleans up.
+#[test]
+fn failed_exec_at_start_leaves_a_stopped_container() {
+    let b = Bundle::new("true");
+    let id = b.track(&unique_id("noexec"));
+    let created = b.runc(&["create", "--bundle", b.dir.to_str().unwrap(), &id]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    assert!(created.success());
+    std::fs::remove_file(b.dir.join("rootfs/bin/sh")).unwrap();
+    let start = b.runc(&["start", &id]).output().unwrap();
+    let err = String::from_utf8_lossy(&start.stderr);
+    assert!(!start.status.success(), "start succeeded without a program");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no such file or directory"), "{err}");
+    let state: Value = serde_json::from_slice(&b.runc(&["state", &id]).output().unwrap().stdout).unwrap();
+    assert_eq!(state["status"], "stopped");
+    let again = b.runc(&["start", &id]).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("cannot start a container that has stopped"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(b.runc(&["delete", &id]).status().unwrap().success());
+    assert!(b.state_entries().is_empty());
+}

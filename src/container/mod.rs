@@ -230,7 +230,7 @@ impl Runtime {
         let dir = self.dir(id)?;
         let _lock = state::lock_existing(&dir, id)?;
         let pending = self.pending().remove(&dir);
-        let (mut st, conn) = match pending {
+        let (st, conn) = match pending {
             Some(p) => (p.state, p.sync),
             None => {
                 let st = State::load(&dir, id)?;
@@ -243,12 +243,13 @@ impl Runtime {
             startable(State::load(&dir, id)?.status)?;
             return Err(Error::sys("send start request", e));
         }
-        self.exec_done(&dir, &st, &conn)?;
+        // The state is written while the init execs; an init whose exec
+        // fails exits, and a dead init reads as stopped whatever the file says.
         let _ = std::fs::remove_file(dir.join(START_SOCK));
-        st.started = true;
-        st.status = Status::Running;
-        st.save(&dir)?;
-        self.poststart(&dir, &st)
+        let running = State { started: true, status: Status::Running, ..st.clone() };
+        running.save(&dir)?;
+        self.exec_done(&dir, &st, &conn)?;
+        self.poststart(&dir, &running)
     }
 
     /// After `create_with(.., StartBy::Now)`: waits until the container's
@@ -265,7 +266,12 @@ impl Runtime {
         loop {
             match chan::recv(conn.as_raw_fd()) {
                 Ok(None) => break,
-                Ok(Some(m)) if m.tag == msg::ERROR => return Err(Error::new(ErrorKind::Init, String::from_utf8_lossy(&m.data).into_owned())),
+                Ok(Some(m)) if m.tag == msg::ERROR => {
+                    // The init exits right after; once we return, the
+                    // container must read as stopped.
+                    crate::process::wait::exited_within(st.pid, 1000);
+                    return Err(Error::new(ErrorKind::Init, String::from_utf8_lossy(&m.data).into_owned()));
+                }
                 Ok(Some(m)) if m.tag == msg::SECCOMP_FD => {
                     let spec = self.config(dir)?;
                     let fd = m.fds.into_iter().next().ok_or_else(|| Error::new(ErrorKind::Init, "seccomp message without an fd"))?;

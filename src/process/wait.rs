@@ -52,6 +52,14 @@ fn reap(pid: i32) -> std::result::Result<Option<i32>, nix::errno::Errno> {
     }
 }
 
+/// Waits up to `timeout_ms` for `pid` to exit without reaping it (its
+/// parent, maybe a library caller, still collects the status). True when it
+/// has exited or is gone.
+pub fn exited_within(pid: i32, timeout_ms: i32) -> bool {
+    let Ok(fd) = pidfd(pid) else { return true };
+    poll(&fd, timeout_ms).unwrap_or(false)
+}
+
 fn wait_foreign(pid: i32, timeout_ms: i32) -> Result<Waited> {
     let Ok(fd) = pidfd(pid) else { return Ok(Waited::ExitedUnknown) };
     Ok(if poll(&fd, timeout_ms)? { Waited::ExitedUnknown } else { Waited::Running })
