@@ -53,11 +53,10 @@ fn reap(pid: i32) -> std::result::Result<Option<i32>, nix::errno::Errno> {
 }
 
 /// Waits up to `timeout_ms` for `pid` to exit without reaping it (its
-/// parent, maybe a library caller, still collects the status). True when it
-/// has exited or is gone.
+/// parent, maybe a library caller, still collects the status). False only
+/// when it is still running.
 pub fn exited_within(pid: i32, timeout_ms: i32) -> bool {
-    let Ok(fd) = pidfd(pid) else { return true };
-    poll(&fd, timeout_ms).unwrap_or(false)
+    !matches!(wait_foreign(pid, timeout_ms), Ok(Waited::Running))
 }
 
 fn wait_foreign(pid: i32, timeout_ms: i32) -> Result<Waited> {
