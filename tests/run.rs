@@ -337,11 +337,16 @@ fn user_namespace_with_mappings() {
 /// The clone and clone3 calls of `runc run` and its children, by strace -f
 /// (run ends with its container, so -f ends too).
 fn clones_of_run(b: &Bundle) -> (String, String) {
-    let id = b.track(&unique_id("pidns"));
+    traced_run(b, "trace=clone,clone3")
+}
+
+/// `runc run` under `strace -f -e FILTER`: its output and the trace.
+fn traced_run(b: &Bundle, filter: &str) -> (String, String) {
+    let id = b.track(&unique_id("traced"));
     let trace = b.base.join(format!("{id}.trace"));
     b.write_config();
     let out = std::process::Command::new("strace")
-        .args(["-f", "-o", trace.to_str().unwrap(), "-e", "trace=clone,clone3"])
+        .args(["-f", "-o", trace.to_str().unwrap(), "-e", filter])
         .arg(runc_bin())
         .args(["--root", b.root.to_str().unwrap(), "run", "--bundle", b.dir.to_str().unwrap(), &id])
         .stdin(std::process::Stdio::null())
@@ -384,6 +389,23 @@ fn init_clone_shares_memory_until_exec() {
     assert_eq!(out, "ok\n");
     let first = t.lines().find(|l| l.contains("clone")).unwrap_or_default();
     assert!(first.contains("CLONE_VM") && first.contains("CLONE_CHILD_CLEARTID") && !first.contains("CLONE_VFORK"), "{t}");
+}
+
+/// Where the kernel has statmount with mount options (6.11), the cgroup
+/// hierarchies are found without /proc/self/mountinfo, whose read formats
+/// every mount on the host; older kernels (the VM's 6.1) read it.
+#[test]
+fn cgroup_mounts_found_without_mountinfo_where_statmount_serves() {
+    if !have_strace() {
+        return;
+    }
+    let b = Bundle::new("echo ok");
+    let (out, t) = traced_run(&b, "trace=open,openat");
+    assert_eq!(out, "ok\n");
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let v: Vec<u32> = release.trim().split(|c: char| !c.is_ascii_digit()).take(2).map(|n| n.parse().unwrap_or(0)).collect();
+    let read = t.contains("/proc/self/mountinfo");
+    assert_eq!(read, (v[0], v[1]) < (6, 11), "kernel {release}: mountinfo read: {read}\n{t}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ pub mod stats;
 mod v1;
 mod v2;
 
+use crate::linux::mounts::Mount;
 use crate::linux::smallfile::Dirs;
 use crate::error::{Error, ErrorKind, Result};
 use resources::Resources;
@@ -29,6 +30,7 @@ pub struct Cgroup {
 }
 
 /// One mounted hierarchy of the host.
+#[derive(Debug, PartialEq)]
 struct Hierarchy {
     key: String,
     mountpoint: PathBuf,
@@ -40,31 +42,55 @@ fn read_to_end(path: &str) -> Result<String> {
     crate::linux::smallfile::read_to_end(Path::new(path)).map_err(|e| Error::sys(format!("read {path}"), e))
 }
 
-fn hierarchies() -> Result<(bool, Vec<Hierarchy>)> {
-    let mountinfo = read_to_end("/proc/self/mountinfo")?;
-    let own = read_to_end("/proc/self/cgroup")?;
-    let own: BTreeMap<&str, &str> = own.lines().filter_map(|l| l.split(':').nth(1).zip(l.splitn(3, ':').nth(2))).collect();
+const ROOT: &str = "/sys/fs/cgroup";
+
+/// The mounts at and below /sys/fs/cgroup: from statmount where the kernel
+/// has it (its cost does not grow with the host's other mounts), else from
+/// mountinfo.
+fn cgroup_mounts() -> Result<Vec<Mount>> {
+    match crate::linux::mounts::at_and_below(ROOT) {
+        Some(m) => Ok(m),
+        None => Ok(mountinfo_mounts(&read_to_end("/proc/self/mountinfo")?)),
+    }
+}
+
+/// The mountinfo lines whose mount point is under /sys/fs/cgroup.
+fn mountinfo_mounts(mountinfo: &str) -> Vec<Mount> {
     let mut out = Vec::new();
-    let mut v2 = false;
     for line in mountinfo.lines() {
         let f: Vec<&str> = line.split(' ').collect();
         let Some(sep) = f.iter().position(|x| *x == "-") else { continue };
-        let (root, mp) = (f[3], f[4]);
-        let (fstype, opts) = (f.get(sep + 1).copied().unwrap_or(""), f.get(sep + 3).copied().unwrap_or(""));
-        if !mp.starts_with("/sys/fs/cgroup") {
+        if f.len() < 5 || !f[4].starts_with(ROOT) {
             continue;
         }
-        let key = match fstype {
+        let field = |i: usize| f.get(i).copied().unwrap_or("").to_string();
+        out.push(Mount { root: field(3), point: field(4), fstype: field(sep + 1), opts: field(sep + 3) });
+    }
+    out
+}
+
+fn hierarchies() -> Result<(bool, Vec<Hierarchy>)> {
+    hierarchies_of(&cgroup_mounts()?, &read_to_end("/proc/self/cgroup")?)
+}
+
+/// The cgroup hierarchies among `mounts`, with our own cgroup in each
+/// (from `own`, the text of /proc/self/cgroup).
+fn hierarchies_of(mounts: &[Mount], own: &str) -> Result<(bool, Vec<Hierarchy>)> {
+    let own: BTreeMap<&str, &str> = own.lines().filter_map(|l| l.split(':').nth(1).zip(l.splitn(3, ':').nth(2))).collect();
+    let mut out = Vec::new();
+    let mut v2 = false;
+    for m in mounts {
+        let key = match m.fstype.as_str() {
             "cgroup2" => {
-                v2 |= mp == "/sys/fs/cgroup";
+                v2 |= m.point == ROOT;
                 String::new()
             }
-            "cgroup" => opts.split(',').filter(|o| !matches!(*o, "rw" | "ro" | "clone_children") && !o.starts_with("xattr") && !o.starts_with("release_agent")).collect::<Vec<_>>().join(","),
+            "cgroup" => m.opts.split(',').filter(|o| !matches!(*o, "" | "rw" | "ro" | "clone_children") && !o.starts_with("xattr") && !o.starts_with("release_agent")).collect::<Vec<_>>().join(","),
             _ => continue,
         };
         let path = own.get(key.as_str()).copied().unwrap_or("/");
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        out.push(Hierarchy { key, mountpoint: PathBuf::from(mp), own: rel.to_string() });
+        let rel = path.strip_prefix(m.root.as_str()).unwrap_or(path);
+        out.push(Hierarchy { key, mountpoint: PathBuf::from(&m.point), own: rel.to_string() });
     }
     if out.is_empty() {
         return Err(Error::new(ErrorKind::System, "no cgroup hierarchy is mounted under /sys/fs/cgroup"));
@@ -275,4 +301,47 @@ fn symlinks() -> Vec<(String, String)> {
         .filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
         .filter_map(|e| Some((e.file_name().to_string_lossy().into_owned(), std::fs::read_link(e.path()).ok()?.to_string_lossy().into_owned())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
+26 25 0:24 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:8 - tmpfs tmpfs ro,mode=755
+27 26 0:25 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate
+28 26 0:26 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:10 - cgroup cgroup rw,xattr,name=systemd
+29 26 0:27 /ctr /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup rw,cpu,cpuacct
+";
+
+    #[test]
+    fn hierarchies_from_mountinfo() {
+        let own = "2:cpu,cpuacct:/ctr/svc\n1:name=systemd:/user.slice\n0::/user.slice\n";
+        let (v2, hs) = hierarchies_of(&mountinfo_mounts(MOUNTINFO), own).unwrap();
+        assert!(!v2, "cgroup2 is not at /sys/fs/cgroup: hybrid");
+        let got: Vec<(&str, &str, &str)> = hs.iter().map(|h| (h.key.as_str(), h.mountpoint.to_str().unwrap(), h.own.as_str())).collect();
+        assert_eq!(got, [
+            ("", "/sys/fs/cgroup/unified", "user.slice"),
+            ("name=systemd", "/sys/fs/cgroup/systemd", "user.slice"),
+            // mounted from /ctr: our /ctr/svc is /svc in it
+            ("cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct", "/svc"),
+        ]);
+    }
+
+    /// statmount must give what mountinfo gives; a kernel without it (or
+    /// without mount options in it) must be one older than 6.11.
+    #[test]
+    fn statmount_and_mountinfo_agree() {
+        let own = read_to_end("/proc/self/cgroup").unwrap();
+        let from_mountinfo = hierarchies_of(&mountinfo_mounts(&read_to_end("/proc/self/mountinfo").unwrap()), &own).unwrap();
+        match crate::linux::mounts::at_and_below(ROOT) {
+            Some(m) => assert_eq!(hierarchies_of(&m, &own).unwrap(), from_mountinfo),
+            None => {
+                let rel = nix::sys::utsname::uname().unwrap().release().to_string_lossy().into_owned();
+                let v: Vec<u32> = rel.split(|c: char| !c.is_ascii_digit()).take(2).map(|n| n.parse().unwrap_or(0)).collect();
+                assert!((v[0], v[1]) < (6, 11), "kernel {rel} should have statmount with mount options");
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod caps;
 pub mod devices;
 pub mod lsm;
 pub mod mount_opts;
+pub mod mounts;
 pub mod namespaces;
 pub mod rlimits;
 pub mod seccomp;
