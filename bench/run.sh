@@ -5,7 +5,8 @@
 #   bench/run.sh [RUNS]     (as root; `make bench` builds first)
 # Ours is $RUNC_BIN (default: the static build, else target/release/runc).
 # BENCH_RUNTIMES (default "ours runc crun") and BENCH_PAR (default "2 8",
-# empty to skip the batches) trim it, e.g. for the slow VM.
+# empty to skip the batches) trim it, e.g. for the slow VM; BENCH_ROUNDS
+# (default 3) splits each row's RUNS into rounds (below).
 # On a hybrid host crun 1.8 refuses to run, so everything runs in a private
 # mount namespace with /sys/fs/cgroup/unified unmounted, for all alike.
 set -euo pipefail
@@ -55,43 +56,67 @@ settle() {
     done
 }
 
-hf() { # name, runtime, command, [prepare]
-    settle
-    local out="$work/$1-$2.json"
-    local prep=()
-    [ -n "${4:-}" ] && prep=(--prepare "$4")
-    hyperfine -N -w 3 -r "$runs" "${prep[@]}" --export-json "$out" "$3" >/dev/null 2>&1 || echo "bench: $1 failed for $2" >&2
+# Every row is measured in rounds (BENCH_ROUNDS, default 3): each round
+# times every runtime once, in an order rotated from round to round, and a
+# row's median is taken over the runs of all its rounds. This machine's
+# speed drifts by tens of per cent within minutes; rounds spread each
+# runtime over the same stretch of time instead of giving each its own.
+rounds=${BENCH_ROUNDS:-3}
+per=$(( runs / rounds > 2 ? runs / rounds : 2 ))
+runtimes=${BENCH_RUNTIMES:-ours runc crun}
+order() { # round [extra...]: the runtimes (and extras), rotated by round
+    local a=($runtimes "${@:2}") i
+    for ((i = 0; i < ${#a[@]}; i++)); do echo "${a[(i + $1) % ${#a[@]}]}"; done
 }
 
-# Row by row, the runtimes one after the other, so that a slow phase of the
-# machine (e.g. the kernel still freeing earlier network namespaces) hits all.
-runtimes=${BENCH_RUNTIMES:-ours runc crun}
+hf() { # name, runtime, round, command, [prepare]
+    settle
+    local out="$work/$1-$2.$3.json"
+    local prep=()
+    [ -n "${5:-}" ] && prep=(--prepare "$5")
+    hyperfine -N -w 3 -r "$per" "${prep[@]}" --export-json "$out" "$4" >/dev/null 2>&1 || echo "bench: $1 failed for $2" >&2
+}
+
 B="--bundle $work/bundle"
 R() { echo "${bin[$1]} --root $work/state/$1"; }
-for r in $runtimes; do hf run "$r" "$(R $r) run $B b-run"; done
-hf run floor "$work/floor $work/bundle/rootfs"
-"$work/capi-loop" "$work/state/capi" "$work/bundle" "$((runs * 5))" > "$work/capi.txt" || echo "bench: capi-loop failed" >&2
-"$work/capi-loop" "$work/state/capi" "$work/bundle" "$((runs * 5))" run > "$work/capirun.txt" || echo "bench: capi-loop run failed" >&2
-for r in $runtimes; do hf create "$r" "$(R $r) create $B b-c" "sh -c '$(R $r) delete -f b-c'"; $(R $r) delete -f b-c >/dev/null 2>&1 || true; done
-for r in $runtimes; do hf start "$r" "$(R $r) start b-s" "sh -c '$(R $r) delete -f b-s; $(R $r) create $B b-s'"; $(R $r) delete -f b-s >/dev/null 2>&1 || true; done
-for r in $runtimes; do hf delete "$r" "$(R $r) delete -f b-d" "sh -c '$(R $r) create $B b-d'"; done
-for r in $runtimes; do
-    $(R $r) run -d --bundle "$work/sleeper" b-sleep >/dev/null 2>&1 </dev/null
-    hf exec "$r" "$(R $r) exec b-sleep /bin/true"
-    $(R $r) delete -f b-sleep >/dev/null 2>&1
+capi() { # round, [run]
+    settle
+    "$work/capi-loop" "$work/state/capi" "$work/bundle" "$((per * 5))" ${2:-} >> "$work/capi${2:-}.txt" || echo "bench: capi-loop ${2:-} failed" >&2
+}
+for k in $(seq "$rounds"); do
+    for r in $(order "$k" floor capi capirun); do
+        case $r in
+        floor) hf run floor "$k" "$work/floor $work/bundle/rootfs" ;;
+        capi) capi "$k" ;;
+        capirun) capi "$k" run ;;
+        *) hf run "$r" "$k" "$(R $r) run $B b-run" ;;
+        esac
+    done
 done
+for k in $(seq "$rounds"); do for r in $(order "$k"); do
+    hf create "$r" "$k" "$(R $r) create $B b-c" "sh -c '$(R $r) delete -f b-c'"; $(R $r) delete -f b-c >/dev/null 2>&1 || true
+done; done
+for k in $(seq "$rounds"); do for r in $(order "$k"); do
+    hf start "$r" "$k" "$(R $r) start b-s" "sh -c '$(R $r) delete -f b-s; $(R $r) create $B b-s'"; $(R $r) delete -f b-s >/dev/null 2>&1 || true
+done; done
+for k in $(seq "$rounds"); do for r in $(order "$k"); do
+    hf delete "$r" "$k" "$(R $r) delete -f b-d" "sh -c '$(R $r) create $B b-d'"
+done; done
+for r in $runtimes; do $(R $r) run -d --bundle "$work/sleeper" b-sleep >/dev/null 2>&1 </dev/null; done
+for k in $(seq "$rounds"); do for r in $(order "$k"); do hf exec "$r" "$k" "$(R $r) exec b-sleep /bin/true"; done; done
+for r in $runtimes; do $(R $r) delete -f b-sleep >/dev/null 2>&1; done
 # Ids differ per runtime: the cgroup path defaults to the id, and two
 # runtimes' containers must not share cgroups.
 for r in $runtimes; do for i in $(seq 100); do $(R $r) create $B "many-$r-$i" </dev/null >/dev/null 2>&1; done; done
-for r in $runtimes; do hf state "$r" "$(R $r) state many-$r-1"; done
-for r in $runtimes; do hf list "$r" "$(R $r) list"; done
+for k in $(seq "$rounds"); do for r in $(order "$k"); do hf state "$r" "$k" "$(R $r) state many-$r-1"; done; done
+for k in $(seq "$rounds"); do for r in $(order "$k"); do hf list "$r" "$k" "$(R $r) list"; done; done
 for r in $runtimes; do for i in $(seq 100); do $(R $r) delete -f "many-$r-$i" >/dev/null 2>&1; done; done
 for par in ${BENCH_PAR-2 8}; do
-    for r in $runtimes; do
+    for k in $(seq "$rounds"); do for r in $(order "$k"); do
         settle
-        hyperfine -N -w 1 -r 3 --export-json "$work/par$par-$r.json" \
+        hyperfine -N -w 1 -r 2 --export-json "$work/par$par-$r.$k.json" \
             "sh -c 'seq 100 | xargs -P $par -I{} $(R $r) run $B p$par-{}'" >/dev/null 2>&1 || echo "bench: par$par failed for $r" >&2
-    done
+    done; done
 done
 # Peak RSS (KiB) of the runtime and the children it waits for; median of 9.
 for c in run create; do
@@ -105,13 +130,20 @@ done
 
 mkdir -p "$here/bench/results"
 python3 - "$work" "$mode" "$here/bench/results" "$ours" <<'PY'
-import json, sys, html
+import glob, json, sys, html
 work, mode, outdir, ours = sys.argv[1:5]
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return float("nan") if n == 0 else (xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2)
 def med(name, r):
-    try:
-        return 1000 * json.load(open(f"{work}/{name}-{r}.json"))["results"][0]["median"]
-    except Exception:
-        return float("nan")
+    times = []
+    for f in glob.glob(f"{work}/{name}-{r}.*.json"):
+        try:
+            times += json.load(open(f))["results"][0]["times"]
+        except Exception:
+            pass
+    return 1000 * median(times)
 def rss(c, r):
     try:
         return float(open(f"{work}/rss-{c}-{r}.txt").read().split()[0]) / 1024
@@ -119,12 +151,12 @@ def rss(c, r):
         return float("nan")
 rows = [(n, med(n, "ours"), med(n, "runc"), med(n, "crun")) for n in
         ["run", "create", "start", "delete", "exec", "state", "list", "par2", "par8"]]
-def first(path):
+def rounds_median(path):  # capi-loop prints one median per round
     try:
-        return float(open(path).read().split()[0])
+        return median([float(l.split()[0]) for l in open(path) if l.strip()])
     except Exception:
         return float("nan")
-capi, capirun = first(f"{work}/capi.txt"), first(f"{work}/capirun.txt")
+capi, capirun = rounds_median(f"{work}/capi.txt"), rounds_median(f"{work}/capirun.txt")
 floor = med("run", "floor")
 lines = [f"cgroup {mode}; ours = {ours}",
          f"{'command':<14} {'ours':>9} {'runc':>9} {'crun':>9} {'ours/runc':>10} {'ours/crun':>10}"]
