@@ -116,7 +116,7 @@ test: debug
 # library's unit tests go too: the VM's 6.1 kernel lacks statmount, so they
 # cover the mountinfo path there.
 VM ?= $(abspath ../shared/vm/run-in-vm)
-V2_TESTS := --lib --test cgroups --test lifecycle --test run --test hooks
+V2_TESTS := -p librunc --lib --test cgroups --test lifecycle --test run --test hooks
 test-v2: debug
 	@if [ -x "$(VM)" ]; then \
 	  RUNC_BIN=$(CURDIR)/$(CLI_DBG) CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$(VM) --timeout 1200 --" $(CARGO) test $(FEATURE_FLAGS) $(V2_TESTS) -- $(TESTFILTER); \
