@@ -16,7 +16,7 @@ pub mod process;
 pub mod spec;
 
 pub use container::state::{State, Status};
-pub use container::{CreateOptions, Created, ExecFlags, ExecOptions, Runtime, DEFAULT_ROOT};
+pub use container::{CreateOptions, Created, ExecFlags, ExecOptions, ExecProcess, Runtime, DEFAULT_ROOT};
 pub use error::{Error, ErrorKind, Result};
 
 /// The OCI runtime-spec version this runtime implements.

@@ -198,6 +198,29 @@ fn exec_runs_in_the_containers_namespaces() {
     assert_eq!(code, Some(5));
 }
 
+/// `exec` without `--process` builds on the container's own process, read
+/// from the state directory once (it was read twice: once for that base,
+/// once by exec itself).
+#[test]
+fn exec_reads_the_state_and_config_once() {
+    if !have_strace() {
+        return;
+    }
+    let b = Bundle::new("sleep 100");
+    let id = create_started(&b, "exec1");
+    let trace = b.base.join("exec.trace");
+    let out = std::process::Command::new("strace")
+        .args(["-o", trace.to_str().unwrap(), "-e", "trace=open,openat"])
+        .arg(runc_bin())
+        .args(["--root", b.root.to_str().unwrap(), "exec", &id, "true"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = std::fs::read_to_string(&trace).unwrap();
+    assert_eq!((t.matches("config.json").count(), t.matches("state.json").count()), (1, 1), "{t}");
+}
+
 #[test]
 fn exec_with_a_process_file() {
     let b = Bundle::new("sleep 100");

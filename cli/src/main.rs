@@ -12,7 +12,7 @@ mod print;
 mod update;
 
 use args::{Cmd, CreateArgs, ExecArgs};
-use runc::{CreateOptions, ExecFlags, ExecOptions, Runtime};
+use runc::{CreateOptions, ExecFlags, ExecOptions, ExecProcess, Runtime};
 use std::process::ExitCode;
 
 impl CreateArgs {
@@ -123,7 +123,7 @@ fn foreground(rt: &Runtime, id: &str, opts: &CreateOptions, detach: bool) -> run
 
 fn exec(rt: &Runtime, a: ExecArgs) -> runc::Result<u8> {
     let process = match &a.process {
-        Some(path) => runc::spec::load_process(path)?,
+        Some(path) => ExecProcess::Given(runc::spec::load_process(path)?),
         None => {
             if a.args.is_empty() {
                 return Err(runc::Error::new(runc::ErrorKind::InvalidArgument, "exec: no command given (ARGS or --process)"));
@@ -139,7 +139,7 @@ fn exec(rt: &Runtime, a: ExecArgs) -> runc::Result<u8> {
                 no_new_privs: a.no_new_privs,
                 tty: a.tty,
             };
-            flags.apply(&rt.process_of(&a.id)?)
+            ExecProcess::Flags(flags)
         }
     };
     let opts = ExecOptions {

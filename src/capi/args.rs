@@ -2,7 +2,7 @@
 
 use super::{RuncCreateOpts, RuncError, RuncExecOpts, RUNC_CREATE_NO_NEW_KEYRING, RUNC_CREATE_NO_PIVOT, RUNC_STDIO_FDS};
 use crate::spec::types::Process;
-use crate::{CreateOptions, ExecOptions};
+use crate::{CreateOptions, ExecOptions, ExecProcess};
 use std::ffi::{c_char, c_int, c_uint, CStr};
 use std::path::PathBuf;
 
@@ -122,6 +122,7 @@ pub unsafe fn create_options(o: &RuncCreateOpts) -> Result<CreateOptions, Fail> 
 /// # Safety
 /// String fields of `o` are NULL or valid strings.
 pub unsafe fn exec_options(process: Process, o: Option<&RuncExecOpts>) -> Result<ExecOptions, Fail> {
+    let process = ExecProcess::Given(process);
     let Some(o) = o else { return Ok(ExecOptions { process, ..Default::default() }) };
     if o.flags & !RUNC_STDIO_FDS != 0 {
         return Err((RuncError::InvalidArgument, format!("unknown flags {:#x}", o.flags & !RUNC_STDIO_FDS)));

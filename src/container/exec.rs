@@ -10,10 +10,26 @@ use crate::spec::validate::validate_process;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 
+/// What `exec` runs.
+#[derive(Debug, Clone)]
+pub enum ExecProcess {
+    /// A whole process (`runc exec --process`, the C API's JSON).
+    Given(Process),
+    /// The container's own process with runc's exec flags applied; read
+    /// from the container's config while `exec` loads it anyway.
+    Flags(ExecFlags),
+}
+
+impl Default for ExecProcess {
+    fn default() -> Self {
+        ExecProcess::Given(Process::default())
+    }
+}
+
 /// Options of `exec`.
 #[derive(Debug, Default, Clone)]
 pub struct ExecOptions {
-    pub process: Process,
+    pub process: ExecProcess,
     pub pid_file: Option<PathBuf>,
     pub console_socket: Option<PathBuf>,
     pub preserve_fds: u32,
@@ -77,13 +93,17 @@ impl Runtime {
             _ => {}
         }
         let spec = self.config(&dir)?;
-        validate_process(&opts.process)?;
-        check_console(opts.process.terminal, opts.console_socket.is_some(), opts.keep_pty)?;
+        let process = match &opts.process {
+            ExecProcess::Given(p) => p.clone(),
+            ExecProcess::Flags(f) => f.clone().apply(spec.process.as_ref().unwrap_or(&Process::default())),
+        };
+        validate_process(&process)?;
+        check_console(process.terminal, opts.console_socket.is_some(), opts.keep_pty)?;
         let popts = plan::PlanOptions { preserve_fds: opts.preserve_fds, ..Default::default() };
-        let plan = plan::build_exec(&spec, &opts.process, st.pid, st.cgroup.as_ref(), &popts)?;
+        let plan = plan::build_exec(&spec, &process, st.pid, st.cgroup.as_ref(), &popts)?;
         let null = spawn::dev_null()?;
         let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
-        let seal = crate::process::initbin::Seal::for_container(&spec, Some(&opts.process));
+        let seal = crate::process::initbin::Seal::for_container(&spec, Some(&process));
         let cg_fd = st.cgroup.as_ref().and_then(|c| c.unified_dir_fd());
         let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()), new_pid_ns: false })?;
         if let Some(cg) = st.cgroup.as_ref().filter(|_| !sp.in_cgroup) {

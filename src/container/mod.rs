@@ -7,7 +7,7 @@ mod io;
 mod notify;
 pub mod state;
 
-pub use exec::{ExecFlags, ExecOptions};
+pub use exec::{ExecFlags, ExecOptions, ExecProcess};
 
 use crate::error::{Context, Error, ErrorKind, Result};
 use crate::hooks;
@@ -294,13 +294,6 @@ impl Runtime {
         State::load(&self.dir(id)?, id)
     }
 
-    /// The container's own process (the base of `exec` without `--process`).
-    pub fn process_of(&self, id: &str) -> Result<spec::types::Process> {
-        let dir = self.dir(id)?;
-        State::load(&dir, id)?;
-        Ok(self.config(&dir)?.process.unwrap_or_default())
-    }
-
     /// The poststart and poststop hooks of the container (none if it has none).
     fn post_hooks(&self, dir: &Path) -> Result<spec::types::Hooks> {
         let path = dir.join(HOOKS_COPY);
@@ -315,6 +308,10 @@ impl Runtime {
     fn config(&self, dir: &Path) -> Result<spec::Spec> {
         let path = dir.join(CONFIG_COPY);
         let text = std::fs::read(&path).context(|| format!("read {}", path.display()))?;
+        // The copy is always a modern config: one pass; the value path only to name what is wrong.
+        if let Some(spec) = spec::parse_modern(&text) {
+            return Ok(spec);
+        }
         spec::parse(&serde_json::from_slice(&text).map_err(|e| Error::new(ErrorKind::System, format!("{}: {e}", path.display())))?)
     }
 

@@ -51,7 +51,7 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle> {
 /// The common case in one pass, text to typed config: a modern config that
 /// parses. Anything else (2015 format, any error) takes the way through a
 /// JSON value, which converts and names the failing field.
-fn parse_modern(text: &[u8]) -> Option<Spec> {
+pub(crate) fn parse_modern(text: &[u8]) -> Option<Spec> {
     serde_json::from_slice::<Spec>(text).ok().filter(|s| !s.oci_version.is_empty())
 }
 
