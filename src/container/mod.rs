@@ -269,7 +269,7 @@ impl Runtime {
                 Ok(Some(m)) if m.tag == msg::ERROR => {
                     // The init exits right after; once we return, the
                     // container must read as stopped.
-                    crate::process::wait::exited_within(st.pid, 1000);
+                    let _ = crate::process::wait::wait_foreign(st.pid, 1000);
                     return Err(Error::new(ErrorKind::Init, String::from_utf8_lossy(&m.data).into_owned()));
                 }
                 Ok(Some(m)) if m.tag == msg::SECCOMP_FD => {

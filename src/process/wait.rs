@@ -53,13 +53,8 @@ fn reap(pid: i32) -> std::result::Result<Option<i32>, nix::errno::Errno> {
 }
 
 /// Waits up to `timeout_ms` for `pid` to exit without reaping it (its
-/// parent, maybe a library caller, still collects the status). False only
-/// when it is still running.
-pub fn exited_within(pid: i32, timeout_ms: i32) -> bool {
-    !matches!(wait_foreign(pid, timeout_ms), Ok(Waited::Running))
-}
-
-fn wait_foreign(pid: i32, timeout_ms: i32) -> Result<Waited> {
+/// parent, maybe a library caller, still collects the status).
+pub(crate) fn wait_foreign(pid: i32, timeout_ms: i32) -> Result<Waited> {
     let Ok(fd) = pidfd(pid) else { return Ok(Waited::ExitedUnknown) };
     Ok(if poll(&fd, timeout_ms)? { Waited::ExitedUnknown } else { Waited::Running })
 }
