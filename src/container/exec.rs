@@ -8,6 +8,7 @@ use crate::process::{plan, setup, spawn};
 use crate::spec::types::Process;
 use crate::spec::validate::validate_process;
 use std::os::fd::{AsRawFd, RawFd};
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// What `exec` runs.
@@ -94,8 +95,8 @@ impl Runtime {
         }
         let spec = self.config(&dir)?;
         let process = match &opts.process {
-            ExecProcess::Given(p) => p.clone(),
-            ExecProcess::Flags(f) => f.clone().apply(spec.process.as_ref().unwrap_or(&Process::default())),
+            ExecProcess::Given(p) => Cow::Borrowed(p),
+            ExecProcess::Flags(f) => Cow::Owned(f.clone().apply(spec.process.as_ref().unwrap_or(&Process::default()))),
         };
         validate_process(&process)?;
         check_console(process.terminal, opts.console_socket.is_some(), opts.keep_pty)?;
