@@ -112,14 +112,15 @@ test: debug
 	$(MAKE) --no-print-directory test-v2
 
 # The container tests again on pure cgroup v2: this host is hybrid, so they
-# run in a VM (../shared/vm/run-in-vm) with the binaries built here. The
+# run in a VM (../shared/vm/run-in-vm) with the binaries built here, each
+# under scripts/vm-test.sh (a stall is shown and stopped after 600 s). The
 # library's unit tests go too: the VM's 6.1 kernel lacks statmount, so they
 # cover the mountinfo path there.
 VM ?= $(abspath ../shared/vm/run-in-vm)
 V2_TESTS := -p librunc --lib --test cgroups --test lifecycle --test run --test hooks
 test-v2: debug
 	@if [ -x "$(VM)" ]; then \
-	  RUNC_BIN=$(CURDIR)/$(CLI_DBG) CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$(VM) --timeout 1200 --" $(CARGO) test $(FEATURE_FLAGS) $(V2_TESTS) -- $(TESTFILTER); \
+	  RUNC_BIN=$(CURDIR)/$(CLI_DBG) CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$(CURDIR)/scripts/vm-test.sh $(VM) 600" $(CARGO) test $(FEATURE_FLAGS) $(V2_TESTS) -- $(TESTFILTER); \
 	else echo "test-v2: $(VM) not found: the cgroup v2 tests were not run"; fi
 
 # The C API as a C programmer meets it: built with pkg-config against the
