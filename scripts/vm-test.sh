@@ -9,13 +9,14 @@ set -u
 vm=$1 secs=$2; shift 2
 if [[ ${RUNC_IN_VM:-} == 1 ]]; then
   # In the guest: run the binary, dump and stop it if it outlives SECS.
-  dmesg -n 7 2>/dev/null; echo 60 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+  dmesg -n 7 2>/dev/null; echo 60 2>/dev/null >/proc/sys/kernel/hung_task_timeout_secs
+  me=$(basename "$1" | cut -c1-10)   # its comm, as /proc/*/stat shows it
   "$@" & pid=$!
   ( trap 'kill $s; exit' TERM; sleep "$secs" & s=$!; wait $s
     echo "vm-test: $1 still running after ${secs}s; blocked tasks:" >&2
     for t in /proc/[0-9]*/task/[0-9]*; do
       read -r _ comm st _ <"$t/stat" 2>/dev/null || continue
-      [[ $st == D || $comm == *runc* || $comm == *$(basename "$1" | cut -c1-10)* ]] || continue
+      [[ $st == D || $comm == *runc* || $comm == *$me* ]] || continue
       echo "  ${t#/proc/} $comm $st $(cat "$t/wchan" 2>/dev/null) $(tr '\0' ' ' <"${t%/task/*}/cmdline" 2>/dev/null | cut -c1-120)" >&2
       [[ $st == D ]] && sed 's/^/      /' "$t/stack" >&2 2>/dev/null
     done
