@@ -8,17 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "loop-timing.h"
 
 int main(int argc, char **argv) {
     if (argc != 4 && !(argc == 5 && strcmp(argv[4], "run") == 0)) {
@@ -53,8 +43,7 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    qsort(t, n, sizeof *t, cmp);
-    printf("%.3f %.3f\n", t[n / 2], t[0]);
+    print_median_min(t, n);
     runc_context_free(ctx);
     free(t);
     return 0;

@@ -83,12 +83,21 @@ capi() { # round, [run]
     settle
     "$work/capi-loop" "$work/state/capi" "$work/bundle" "$((per * 5))" ${2:-} >> "$work/capi${2:-}.txt" || echo "bench: capi-loop ${2:-} failed" >&2
 }
+# The floor program's containers back to back in one process, as the C API
+# loop runs them: with /proc only, and with all of runc spec's mounts (-o),
+# the least any library could take for the C API rows' config.
+floorloop() { # round, [-o]
+    settle
+    "$work/floor" ${2:-} -n "$((per * 5))" "$work/bundle/rootfs" >> "$work/floorloop${2:-}.txt" || echo "bench: floor loop ${2:-} failed" >&2
+}
 for k in $(seq "$rounds"); do
-    for r in $(order "$k" floor capi capirun); do
+    for r in $(order "$k" floor capi capirun floorloop flooroci); do
         case $r in
         floor) hf run floor "$k" "$work/floor $work/bundle/rootfs" ;;
         capi) capi "$k" ;;
         capirun) capi "$k" run ;;
+        floorloop) floorloop "$k" ;;
+        flooroci) floorloop "$k" -o ;;
         *) hf run "$r" "$k" "$(R $r) run $B b-run" ;;
         esac
     done
@@ -157,6 +166,7 @@ def rounds_median(path):  # capi-loop prints one median per round
     except Exception:
         return float("nan")
 capi, capirun = rounds_median(f"{work}/capi.txt"), rounds_median(f"{work}/capirun.txt")
+floorloop, flooroci = rounds_median(f"{work}/floorloop.txt"), rounds_median(f"{work}/floorloop-o.txt")
 floor = med("run", "floor")
 lines = [f"cgroup {mode}; ours = {ours}",
          f"{'command':<14} {'ours':>9} {'runc':>9} {'crun':>9} {'ours/runc':>10} {'ours/crun':>10}"]
@@ -166,6 +176,8 @@ run_crun = rows[0][3]
 lines.append(f"{'capi loop':<14} {capi:9.2f} {'':>9} {run_crun:9.2f} {'':>10} {capi/run_crun:10.2f}   (C API create+start+wait+delete vs crun run)")
 lines.append(f"{'capi run loop':<14} {capirun:9.2f} {'':>9} {run_crun:9.2f} {'':>10} {capirun/run_crun:10.2f}   (C API runc_run+wait+delete vs crun run)")
 lines.append(f"{'floor run':<14} {floor:9.2f}   ours run / floor = {rows[0][1]/floor:.2f}")
+lines.append(f"{'floor loop':<14} {floorloop:9.2f} {'':>9} {run_crun:9.2f} {'':>10} {floorloop/run_crun:10.2f}   (the floor's containers in one process, vs crun run)")
+lines.append(f"{'floor oci loop':<14} {flooroci:9.2f} {'':>9} {run_crun:9.2f} {'':>10} {flooroci/run_crun:10.2f}   (the same with runc spec's mounts; capi loop / this = {capi/flooroci:.2f})")
 for c in ["run", "create"]:
     o, r, cr = rss(c, "ours"), rss(c, "runc"), rss(c, "crun")
     lines.append(f"{'rss ' + c + ' MiB':<14} {o:9.2f} {r:9.2f} {cr:9.2f} {o/r:10.2f} {o/cr:10.2f}")
@@ -177,7 +189,7 @@ open(f"{outdir}/latest-{mode}.txt", "w").write(text)
 # The plot: one group of bars per command, each scaled to its group's largest.
 colors = {"ours": "#2a7ab0", "runc": "#b0b0b0", "crun": "#e08a2a", "floor": "#3a9a3a"}
 groups = [(n, [("ours", o), ("runc", r), ("crun", c)] + ([("floor", floor)] if n == "run" else []) ) for n, o, r, c in rows]
-groups.append(("capi loop", [("ours", capi), ("crun", run_crun)]))
+groups.append(("capi loop", [("ours", capi), ("crun", run_crun), ("floor", flooroci)]))
 groups.append(("capi run", [("ours", capirun), ("crun", run_crun)]))
 bar, gap, left, width = 14, 14, 90, 420
 y, parts = 40, []
