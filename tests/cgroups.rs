@@ -390,6 +390,38 @@ fn init_is_born_in_its_cgroup_or_moves_itself() {
     assert!(procs.lines().any(|l| l.trim() == "1"), "{procs}");
 }
 
+/// `create` asks the kernel for its bounding set one capability at a time
+/// instead of reading /proc/self/status (~20 µs for the kernel to format),
+/// and copies a new v1 cpuset cgroup's cpus and mems from its parent
+/// without reading the new cgroup's own (empty) values first.
+#[test]
+fn create_reads_no_status_file_nor_its_new_cpuset() {
+    if !have_strace() {
+        return;
+    }
+    let b = Bundle::new("true");
+    let id = b.track(&unique_id("reads"));
+    let trace = b.base.join("trace");
+    b.write_config();
+    let st = std::process::Command::new("strace")
+        .args(["-o", trace.to_str().unwrap(), "-e", "trace=open,openat"])
+        .arg(runc_bin())
+        .args(["--root", b.root.to_str().unwrap(), "create", "--bundle", b.dir.to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let t = std::fs::read_to_string(&trace).unwrap();
+    assert!(!t.contains("/proc/self/status"), "{t}");
+    let own = format!("{id}/cpuset.");
+    let opens = |mode: &str| t.lines().filter(|l| l.contains(&own) && l.contains(mode)).count();
+    if !v2() && std::path::Path::new("/sys/fs/cgroup/cpuset").is_dir() {
+        assert_eq!((opens("O_RDONLY"), opens("O_WRONLY")), (0, 2), "{t}");
+    }
+}
+
 fn exec_in(b: &Bundle, id: &str) -> String {
     let f = if v2() { "/sys/fs/cgroup/cgroup.procs" } else { "/sys/fs/cgroup/pids/cgroup.procs" };
     exec(b, id, &format!("cat {f}"))

@@ -13,31 +13,34 @@ use std::path::{Path, PathBuf};
 pub fn create(key: &str, dir: &Path, dirs: &mut Dirs) -> Result<Vec<PathBuf>> {
     let fail = |e: std::io::Error| Error::sys(format!("create cgroup {}", dir.display()), e);
     let mut made = Vec::new();
-    match dirs.mkdir(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+    let fresh = match dirs.mkdir(dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             made = dir.ancestors().skip(1).take_while(|a| !a.exists()).map(Path::to_path_buf).collect();
             made.reverse();
             std::fs::create_dir_all(dir).map_err(fail)?;
+            true
         }
         Err(e) => return Err(fail(e)),
-    }
+    };
     if key.split(',').any(|c| c == "cpuset") {
-        inherit_cpuset(dir, dirs)?;
+        inherit_cpuset(dir, fresh, dirs)?;
     }
     Ok(made)
 }
 
 /// A new cpuset cgroup starts empty: copy cpus/mems down from the nearest
-/// ancestor that has them, or nothing can join it.
-fn inherit_cpuset(dir: &Path, dirs: &mut Dirs) -> Result<()> {
+/// ancestor that has them, or nothing can join it. One we just made is
+/// empty or already its parent's copy (cgroup.clone_children), so it is not
+/// read first; an existing one keeps what it has.
+fn inherit_cpuset(dir: &Path, fresh: bool, dirs: &mut Dirs) -> Result<()> {
     for f in ["cpuset.cpus", "cpuset.mems"] {
-        if fs::read_in(dirs, &dir.join(f))?.trim().is_empty() {
+        if fresh || fs::read_in(dirs, &dir.join(f))?.trim().is_empty() {
             let parent = dir.parent().expect("cgroup dir has a parent");
             let mut v = fs::read_in(dirs, &parent.join(f))?;
             if v.trim().is_empty() {
-                inherit_cpuset(parent, dirs)?;
+                inherit_cpuset(parent, false, dirs)?;
                 v = fs::read_in(dirs, &parent.join(f))?;
             }
             fs::write_in(dirs, &dir.join(f), v.trim(), "cpuset")?;
