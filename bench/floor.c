@@ -14,6 +14,7 @@
  * of one container in ms.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -22,13 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "loop-timing.h"
 
@@ -90,7 +90,7 @@ static void dir(const char *path) {
     if (mkdir(path, 0755) < 0 && errno != EEXIST) die(path);
 }
 
-/* runc spec's mounts below /dev and /sys, relative to the new root (the cwd). */
+/* runc spec's mounts below /dev and /sys, in the rootfs (the cwd) before the pivot. */
 static void oci_mounts(int v2) {
     mnt("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
     dir("dev/pts");
