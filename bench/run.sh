@@ -79,25 +79,23 @@ hf() { # name, runtime, round, command, [prepare]
 
 B="--bundle $work/bundle"
 R() { echo "${bin[$1]} --root $work/state/$1"; }
-capi() { # round, [run]
+# The in-process loops (C API, and the floor's containers back to back as
+# the C API loop runs them: /proc only, and with all of runc spec's mounts,
+# the least any library could take for the C API rows' config) print one
+# median per round into $work/NAME.txt.
+loop() { # name, command...
     settle
-    "$work/capi-loop" "$work/state/capi" "$work/bundle" "$((per * 5))" ${2:-} >> "$work/capi${2:-}.txt" || echo "bench: capi-loop ${2:-} failed" >&2
+    "${@:2}" >> "$work/$1.txt" || echo "bench: $1 failed" >&2
 }
-# The floor program's containers back to back in one process, as the C API
-# loop runs them: with /proc only, and with all of runc spec's mounts (-o),
-# the least any library could take for the C API rows' config.
-floorloop() { # round, [-o]
-    settle
-    "$work/floor" ${2:-} -n "$((per * 5))" "$work/bundle/rootfs" >> "$work/floorloop${2:-}.txt" || echo "bench: floor loop ${2:-} failed" >&2
-}
+n=$((per * 5))
 for k in $(seq "$rounds"); do
     for r in $(order "$k" floor capi capirun floorloop flooroci); do
         case $r in
         floor) hf run floor "$k" "$work/floor $work/bundle/rootfs" ;;
-        capi) capi "$k" ;;
-        capirun) capi "$k" run ;;
-        floorloop) floorloop "$k" ;;
-        flooroci) floorloop "$k" -o ;;
+        capi) loop capi "$work/capi-loop" "$work/state/capi" "$work/bundle" "$n" ;;
+        capirun) loop capirun "$work/capi-loop" "$work/state/capi" "$work/bundle" "$n" run ;;
+        floorloop) loop floorloop "$work/floor" -n "$n" "$work/bundle/rootfs" ;;
+        flooroci) loop floorloop-o "$work/floor" -o -n "$n" "$work/bundle/rootfs" ;;
         *) hf run "$r" "$k" "$(R $r) run $B b-run" ;;
         esac
     done
