@@ -401,25 +401,30 @@ fn create_reads_no_status_file_nor_its_new_cpuset() {
     }
     let b = Bundle::new("true");
     let id = b.track(&unique_id("reads"));
-    let trace = b.base.join("trace");
-    b.write_config();
-    let st = std::process::Command::new("strace")
-        .args(["-o", trace.to_str().unwrap(), "-e", "trace=open,openat"])
-        .arg(runc_bin())
-        .args(["--root", b.root.to_str().unwrap(), "create", "--bundle", b.dir.to_str().unwrap(), &id])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let t = std::fs::read_to_string(&trace).unwrap();
+    let t = strace_runc(&b, &["-e", "trace=open,openat"], &["create", "--bundle", b.dir.to_str().unwrap(), &id]);
     assert!(!t.contains("/proc/self/status"), "{t}");
     let own = format!("{id}/cpuset.");
     let opens = |mode: &str| t.lines().filter(|l| l.contains(&own) && l.contains(mode)).count();
     if !v2() && std::path::Path::new("/sys/fs/cgroup/cpuset").is_dir() {
         assert_eq!((opens("O_RDONLY"), opens("O_WRONLY")), (0, 2), "{t}");
     }
+}
+
+/// The v1 cgroup view binds each hierarchy's directory by name
+/// (open_tree of "<hierarchy>/<path>" under /sys/fs/cgroup, move_mount to
+/// "<name>" in the new tmpfs): no O_PATH open and close of either end.
+#[test]
+fn v1_cgroup_view_binds_by_name() {
+    if v2() || !have_strace() {
+        return;
+    }
+    let b = Bundle::new("ls /sys/fs/cgroup/pids/ >/dev/null");
+    let id = b.track(&unique_id("view"));
+    let t = strace_runc(&b, &["-f", "-e", "trace=openat,open_tree,move_mount"], &["run", "--bundle", b.dir.to_str().unwrap(), &id]);
+    let ours = format!("/{id}\"");
+    let named = t.lines().filter(|l| l.contains("open_tree(") && l.contains(&ours)).count();
+    assert!(named >= 2, "an open_tree by name per hierarchy:\n{t}");
+    assert!(!t.lines().any(|l| l.contains("openat(") && l.contains(&ours) && l.contains("O_PATH")), "{t}");
 }
 
 fn exec_in(b: &Bundle, id: &str) -> String {

@@ -208,17 +208,29 @@ fn exec_reads_the_state_and_config_once() {
     }
     let b = Bundle::new("sleep 100");
     let id = create_started(&b, "exec1");
-    let trace = b.base.join("exec.trace");
-    let out = std::process::Command::new("strace")
-        .args(["-o", trace.to_str().unwrap(), "-e", "trace=open,openat"])
-        .arg(runc_bin())
-        .args(["--root", b.root.to_str().unwrap(), "exec", &id, "true"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let t = std::fs::read_to_string(&trace).unwrap();
+    let t = strace_runc(&b, &["-e", "trace=open,openat"], &["exec", &id, "true"]);
     assert_eq!((t.matches("config.json").count(), t.matches("state.json").count()), (1, 1), "{t}");
+}
+
+/// `state` opens just state.json and /proc/PID/stat (no directory first:
+/// that doubles the opens of a one-off read), and `delete` removes the
+/// state dir by name, without listing it.
+#[test]
+fn state_and_delete_touch_only_their_files() {
+    if !have_strace() {
+        return;
+    }
+    let b = Bundle::new("exit 0");
+    let id = create_started(&b, "files");
+    wait_status(&b, &id, "stopped");
+    let t = strace_runc(&b, &["-e", "trace=open,openat"], &["state", &id]);
+    let opens: Vec<&str> = t.lines().filter(|l| l.contains("open")).collect();
+    assert_eq!(opens.iter().filter(|l| l.contains("state.json")).count(), 1, "{t}");
+    assert_eq!(opens.iter().filter(|l| l.contains("/stat\"")).count(), 1, "{t}");
+    assert!(!opens.iter().any(|l| l.contains("O_PATH")), "no directory opened to read through:\n{t}");
+    let t = strace_runc(&b, &["-e", "trace=open,openat,getdents64,unlink,unlinkat,rmdir"], &["delete", &id]);
+    assert!(!t.contains("getdents64"), "the state dir is not listed:\n{t}");
+    assert!(b.state_entries().is_empty());
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn run(sync: RawFd) -> R<()> {
 /// Builds the container, reports CREATED, waits for start, execs.
 fn container_init(c: &Ctx) -> R<()> {
     let (plan, sync, p) = (&c.plan, c.sync, &c.plan.process);
-    process::drop_bounding(p, c.proc.as_raw_fd())?;
+    process::drop_bounding(p)?;
     process::apply_limits(p, c.proc.as_raw_fd())?;
     let root = rootfs::prepare(plan)?;
     for m in &plan.mounts {
@@ -162,7 +162,7 @@ fn exec_into(c: &Ctx) -> R<()> {
     // SAFETY: fchdir/chroot into the container's root, opened before we joined it.
     check(unsafe { libc::fchdir(root.as_raw_fd()) } as i64, || "chdir to container root".into())?;
     check(unsafe { libc::chroot(c".".as_ptr()) } as i64, || "chroot to container root".into())?;
-    process::drop_bounding(p, c.proc.as_raw_fd())?;
+    process::drop_bounding(p)?;
     process::apply_limits(p, c.proc.as_raw_fd())?;
     write_exec_labels(p, c.proc.as_raw_fd())?;
     enter_cwd(&p.cwd)?;

@@ -30,18 +30,31 @@ pub fn apply_limits(p: &ProcessPlan, proc: RawFd) -> R<()> {
 }
 
 /// Drops capabilities from the bounding set; our own effective set is not touched.
-pub fn drop_bounding(p: &ProcessPlan, proc: RawFd) -> R<()> {
+pub fn drop_bounding(p: &ProcessPlan) -> R<()> {
     let Some(c) = &p.caps else { return Ok(()) };
-    let last: u32 = sys::read_at(proc, "sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40);
-    for cap in 0..=last.min(63) {
+    for cap in 0..=cap_last_cap() {
         if c.bounding & (1 << cap) == 0 {
-            sys::prctl(libc::PR_CAPBSET_DROP, cap as u64, &format!("drop capability {cap} from bounding set"))?;
+            sys::prctl_or(libc::PR_CAPBSET_DROP, cap.into(), || format!("drop capability {cap} from bounding set"))?;
         }
     }
     Ok(())
+}
+
+/// The highest capability the kernel knows (its cap_last_cap): reading one
+/// above it fails. A binary search of six prctls is cheaper than opening
+/// and reading the sysctl file.
+fn cap_last_cap() -> u32 {
+    let known = |cap: u32| sys::prctl_or(libc::PR_CAPBSET_READ, cap.into(), String::new).is_ok();
+    let (mut lo, mut hi) = (0u32, 63u32);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if known(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
 }
 
 /// The executable the way runc's init finds it, with runc's error wording.
@@ -203,4 +216,13 @@ fn load_seccomp(p: &ProcessPlan, hand_off: &mut dyn FnMut(RawFd) -> R<()>) -> R<
         res?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cap_last_cap_is_the_kernels() {
+        let sysctl = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap").unwrap();
+        assert_eq!(super::cap_last_cap(), sysctl.trim().parse::<u32>().unwrap());
+    }
 }

@@ -206,12 +206,15 @@ fn mount_cgroup(root: &Root, m: &MountOp) -> R<()> {
         let n = cstr(&b.name)?;
         // SAFETY: an open directory fd and a valid C string.
         check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), 0o755) } as i64, || format!("mkdir {dest}"))?;
-        let sub = open_path_at(dir.as_raw_fd(), &b.name)?;
-        let src = match b.host_dir.strip_prefix(HOST) {
-            Some(rel) => sys::open_at(host.as_raw_fd(), rel, libc::O_PATH | libc::O_DIRECTORY, 0)?,
-            None => sys::open(&b.host_dir, libc::O_PATH | libc::O_DIRECTORY, 0)?,
+        let named = match b.host_dir.strip_prefix(HOST) {
+            Some(rel) => tree::bind_named(host.as_raw_fd(), rel, dir.as_raw_fd(), &b.name, ro | base, &dest)?,
+            None => false,
         };
-        tree::bind(src.as_raw_fd(), sub.as_raw_fd(), false, ro | base, &dest, &|| open_path_at(dir.as_raw_fd(), &b.name))?;
+        if !named {
+            let sub = open_path_at(dir.as_raw_fd(), &b.name)?;
+            let src = sys::open(&b.host_dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+            tree::bind(src.as_raw_fd(), sub.as_raw_fd(), false, ro | base, &dest, &|| open_path_at(dir.as_raw_fd(), &b.name))?;
+        }
         for l in &b.links {
             symlink_at(dir.as_raw_fd(), &b.name, l)?;
         }

@@ -79,19 +79,6 @@ pub fn write_at(dir: RawFd, rel: &str, data: &str) -> R<()> {
     write_all(fd.as_raw_fd(), data.as_bytes()).map_err(|e| format!("write /proc/{rel}: {e}"))
 }
 
-/// Reads a small file below the directory fd `dir`.
-pub fn read_at(dir: RawFd, rel: &str) -> R<String> {
-    let c = cstr(rel)?;
-    // SAFETY: as in write_at.
-    let fd = unsafe { libc::openat(dir, c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    check(fd as i64, || format!("open /proc/{rel}"))?;
-    // SAFETY: fd is new and ours.
-    let mut f = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
-    let mut s = String::new();
-    std::io::Read::read_to_string(&mut f, &mut s).map_err(|e| format!("read /proc/{rel}: {e}"))?;
-    Ok(s)
-}
-
 /// The host's procfs, opened before any namespace is joined and checked to
 /// be procfs; all /proc writes go through it (CVE-2019-16884, CVE-2023-27561).
 pub fn open_host_proc() -> R<OwnedFd> {
@@ -134,9 +121,14 @@ pub fn fstatfs_type(fd: RawFd) -> R<i64> {
 }
 
 pub fn prctl(op: i32, arg: u64, what: &str) -> R<()> {
+    prctl_or(op, arg, || what.to_string()).map(drop)
+}
+
+/// prctl with one argument; its result, or `what()` and errno.
+pub fn prctl_or(op: i32, arg: u64, what: impl FnOnce() -> String) -> R<i64> {
     // SAFETY: prctl with integer arguments only.
     let r = unsafe { libc::prctl(op, arg as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) };
-    check(r as i64, || what.to_string()).map(drop)
+    check(r as i64, what)
 }
 
 /// The command line as strings (there is no Rust runtime to collect it).

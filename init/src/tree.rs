@@ -5,6 +5,7 @@
 //! through /proc/self/fd and a remount, as before.
 
 use crate::sys::{self, errno, fd_path, R};
+use std::ffi::CStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -75,12 +76,38 @@ pub fn bind(src: RawFd, target: RawFd, rec: bool, ms: u64, what: &str, reopen: &
     Ok(())
 }
 
-/// open_tree(OPEN_TREE_CLONE) + mount_setattr + move_mount; the failing
-/// call and errno on error.
+/// Binds `src_dir`/`src` (not recursive) onto the entry `name` of `dir`
+/// with the flags in `ms`, resolving both by name in the kernel: for
+/// trees only the runtime has touched (a cgroup directory it made, a tmpfs
+/// it mounted), where two O_PATH opens and closes per bind are pure cost.
+/// The last component of `name` is not followed if a symlink. Ok(false):
+/// this kernel lacks the new mount API; the caller binds by fd instead.
+pub fn bind_named(src_dir: RawFd, src: &str, dir: RawFd, name: &str, ms: u64, what: &str) -> R<bool> {
+    if LEGACY.load(Ordering::Relaxed) {
+        return Ok(false);
+    }
+    let (s, n) = (sys::cstr(src)?, sys::cstr(name)?);
+    match clone_attach_at((src_dir, &s, 0), (dir, &n, 0), false, ms) {
+        Ok(()) => Ok(true),
+        Err((_, libc::ENOSYS)) => {
+            LEGACY.store(true, Ordering::Relaxed);
+            Ok(false)
+        }
+        Err((call, e)) => Err(format!("{call} {what}: {}", sys::errno_text(e))),
+    }
+}
+
+/// open_tree(OPEN_TREE_CLONE) + mount_setattr + move_mount, fd to fd; the
+/// failing call and errno on error.
 fn clone_attach(src: RawFd, target: RawFd, rec: bool, ms: u64) -> Result<(), (&'static str, i32)> {
-    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as u32 | AT_EMPTY_PATH | if rec { AT_RECURSIVE } else { 0 };
-    // SAFETY: an empty C string and an fd; the kernel returns a new fd.
-    let fd = unsafe { libc::syscall(libc::SYS_open_tree, src, c"".as_ptr(), flags) };
+    clone_attach_at((src, c"", AT_EMPTY_PATH), (target, c"", MOVE_MOUNT_T_EMPTY_PATH), rec, ms)
+}
+
+/// clone_attach from (dir fd, path, flag for an empty path) to the same.
+fn clone_attach_at(src: (RawFd, &CStr, u32), to: (RawFd, &CStr, u32), rec: bool, ms: u64) -> Result<(), (&'static str, i32)> {
+    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as u32 | src.2 | if rec { AT_RECURSIVE } else { 0 };
+    // SAFETY: a valid C string and an fd; the kernel returns a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_open_tree, src.0, src.1.as_ptr(), flags) };
     if fd < 0 {
         return Err(("bind", errno()));
     }
@@ -96,9 +123,10 @@ fn clone_attach(src: RawFd, target: RawFd, rec: bool, ms: u64) -> Result<(), (&'
             return Err(("set flags of", errno()));
         }
     }
-    let mflags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
-    // SAFETY: two fds and empty C strings.
-    let r = unsafe { libc::syscall(libc::SYS_move_mount, tree.as_raw_fd(), c"".as_ptr(), target, c"".as_ptr(), mflags) };
+    // No MOVE_MOUNT_T_SYMLINKS: a symlink at the target is not followed.
+    let mflags = MOVE_MOUNT_F_EMPTY_PATH | to.2;
+    // SAFETY: two fds and valid C strings.
+    let r = unsafe { libc::syscall(libc::SYS_move_mount, tree.as_raw_fd(), c"".as_ptr(), to.0, to.1.as_ptr(), mflags) };
     if r < 0 {
         return Err(("attach", errno()));
     }

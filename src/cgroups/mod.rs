@@ -2,6 +2,7 @@
 //! Paths are resolved from `linux.cgroupsPath`, created, limited, joined,
 //! frozen, read for stats and removed here; nothing else touches cgroupfs.
 
+mod cache;
 pub mod devices;
 mod fs;
 pub mod resources;
@@ -9,6 +10,7 @@ pub mod stats;
 mod v1;
 mod v2;
 
+pub use cache::MountCache;
 use crate::linux::mounts::Mount;
 use crate::linux::smallfile::Dirs;
 use crate::error::{Error, ErrorKind, Result};
@@ -47,8 +49,8 @@ const ROOT: &str = "/sys/fs/cgroup";
 /// The mounts at and below /sys/fs/cgroup: from statmount where the kernel
 /// has it (its cost does not grow with the host's other mounts), else from
 /// mountinfo.
-fn cgroup_mounts() -> Result<Vec<Mount>> {
-    match crate::linux::mounts::at_and_below(ROOT) {
+fn cgroup_mounts(cache: &MountCache) -> Result<Vec<Mount>> {
+    match cache.at_and_below(ROOT) {
         Some(m) => Ok(m),
         None => Ok(mountinfo_mounts(&read_to_end("/proc/self/mountinfo")?)),
     }
@@ -69,8 +71,8 @@ fn mountinfo_mounts(mountinfo: &str) -> Vec<Mount> {
     out
 }
 
-fn hierarchies() -> Result<(bool, Vec<Hierarchy>)> {
-    hierarchies_of(&cgroup_mounts()?, &read_to_end("/proc/self/cgroup")?)
+fn hierarchies(cache: &MountCache) -> Result<(bool, Vec<Hierarchy>)> {
+    hierarchies_of(&cgroup_mounts(cache)?, &read_to_end("/proc/self/cgroup")?)
 }
 
 /// The cgroup hierarchies among `mounts`, with our own cgroup in each
@@ -102,7 +104,7 @@ impl Cgroup {
     /// Where the container's cgroup is: `cgroups_path` absolute (from each
     /// hierarchy's root), relative (below the runtime's own cgroup), or empty
     /// (relative, named after the container id).
-    pub fn resolve(cgroups_path: Option<&str>, id: &str) -> Result<Cgroup> {
+    pub fn resolve(cgroups_path: Option<&str>, id: &str, mounts: &MountCache) -> Result<Cgroup> {
         let p = cgroups_path.filter(|p| !p.is_empty()).unwrap_or(id);
         if p.contains(':') {
             return Err(Error::unsupported(format!("linux.cgroupsPath: {p:?} looks like a systemd slice path; the systemd cgroup driver is not supported yet")));
@@ -110,7 +112,7 @@ impl Cgroup {
         if p.split('/').any(|c| c == "..") {
             return Err(Error::config(format!("linux.cgroupsPath: {p:?} must not contain \"..\"")));
         }
-        let (v2, hs) = hierarchies()?;
+        let (v2, hs) = hierarchies(mounts)?;
         let dirs = hs
             .into_iter()
             .filter(|h| !v2 || h.mountpoint == Path::new("/sys/fs/cgroup"))
@@ -250,12 +252,19 @@ impl Cgroup {
 
     /// Removes the directories, killing what is left inside first.
     pub fn destroy(&self) -> Result<()> {
-        if self.procs().is_ok_and(|p| !p.is_empty()) {
-            let _ = self.freeze(false);
-            self.kill_all()?;
-        }
         let mut dirs = Dirs::default();
-        for d in self.dirs.values().rev() {
+        let main = self.main_dir().ok();
+        // An emptied cgroup goes at once; one still holding processes (or
+        // just emptied: the kernel may answer EBUSY a moment longer) is
+        // emptied first.
+        if let Some(m) = main.filter(|m| dirs.rmdir(m).is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound)) {
+            if self.procs().is_ok_and(|p| !p.is_empty()) {
+                let _ = self.freeze(false);
+                self.kill_all()?;
+            }
+            fs::rmdir_retry(&mut dirs, m)?;
+        }
+        for d in self.dirs.values().rev().filter(|d| Some(d.as_path()) != main) {
             fs::rmdir_retry(&mut dirs, d)?;
         }
         // Intermediate directories we made; another container may still use one.
@@ -335,7 +344,7 @@ mod tests {
     fn statmount_and_mountinfo_agree() {
         let own = read_to_end("/proc/self/cgroup").unwrap();
         let from_mountinfo = hierarchies_of(&mountinfo_mounts(&read_to_end("/proc/self/mountinfo").unwrap()), &own).unwrap();
-        match crate::linux::mounts::at_and_below(ROOT) {
+        match MountCache::default().at_and_below(ROOT) {
             Some(m) => assert_eq!(hierarchies_of(&m, &own).unwrap(), from_mountinfo),
             None => {
                 let rel = nix::sys::utsname::uname().unwrap().release().to_string_lossy().into_owned();

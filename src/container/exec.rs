@@ -1,6 +1,6 @@
 //! `exec`: a new process in every namespace of a running container.
 
-use super::io::{fd_open, send_console, write_pid_file};
+use super::io::{send_console, stdio_or_null, write_pid_file};
 use super::state::{State, Status};
 use super::{check_console, Created, Runtime};
 use crate::error::{Error, ErrorKind, Result};
@@ -102,8 +102,7 @@ impl Runtime {
         check_console(process.terminal, opts.console_socket.is_some(), opts.keep_pty)?;
         let popts = plan::PlanOptions { preserve_fds: opts.preserve_fds, ..Default::default() };
         let plan = plan::build_exec(&spec, &process, st.pid, st.cgroup.as_ref(), &popts)?;
-        let null = spawn::dev_null()?;
-        let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
+        let (stdio, _null) = stdio_or_null(opts.stdio)?;
         let seal = crate::process::initbin::Seal::for_container(&spec, Some(&process));
         let cg_fd = st.cgroup.as_ref().and_then(|c| c.unified_dir_fd());
         let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()), new_pid_ns: false })?;

@@ -6,9 +6,24 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 /// Whether `fd` is open; a closed stdio slot is given /dev/null.
-pub fn fd_open(fd: RawFd) -> bool {
+fn fd_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD only queries flags.
     unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+/// The stdio the container gets: `given`, else ours (0-2), where a closed
+/// slot gets /dev/null, opened only then (keep the fd until spawned).
+pub fn stdio_or_null(given: Option<[RawFd; 3]>) -> Result<([RawFd; 3], Option<OwnedFd>)> {
+    if let Some(s) = given {
+        return Ok((s, None));
+    }
+    let open = [0, 1, 2].map(fd_open);
+    if open.iter().all(|&o| o) {
+        return Ok(([0, 1, 2], None));
+    }
+    let null = crate::process::spawn::dev_null()?;
+    let n = null.as_raw_fd();
+    Ok(([0, 1, 2].map(|fd| if open[fd as usize] { fd } else { n }), Some(null)))
 }
 
 /// sockaddr_un paths are limited to 108 bytes; long paths go through

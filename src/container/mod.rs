@@ -13,7 +13,7 @@ use crate::error::{Context, Error, ErrorKind, Result};
 use crate::hooks;
 use crate::process::{plan, setup, spawn};
 use crate::spec;
-use io::{connect, fd_open, listen, send_console, write_pid_file};
+use io::{connect, listen, stdio_or_null, send_console, write_pid_file};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use runc_init::{chan, msg};
@@ -42,6 +42,8 @@ pub struct Runtime {
     /// takes the start request on the sync socket we still hold, so that
     /// `start` (and `run`) need no state reload and no start-socket connection.
     pending: Arc<Mutex<HashMap<PathBuf, Pending>>>,
+    /// The host's cgroup mounts, found again only when the mount table changes.
+    mounts: Arc<crate::cgroups::MountCache>,
 }
 
 #[derive(Debug)]
@@ -91,7 +93,7 @@ pub struct Created {
 
 impl Runtime {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Runtime { root: root.into(), pending: Arc::default() }
+        Runtime { root: root.into(), pending: Arc::default(), mounts: Arc::default() }
     }
 
     fn dir(&self, id: &str) -> Result<PathBuf> {
@@ -124,18 +126,14 @@ impl Runtime {
         let linux = bundle.spec.linux.as_ref().unwrap_or(&no_linux);
         let resources = spec::validate::resources(linux)?;
         let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(linux))?;
-        let mut cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id)?;
+        let mut cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id, &self.mounts)?;
         let mut plan = plan::build(&bundle, &popts, &cgroup)?;
         plan.start_now = start_by == StartBy::Now;
         let pid_ns_at_spawn = pid_ns_at_spawn(&plan);
         if pid_ns_at_spawn {
             plan.ns_new &= !(libc::CLONE_NEWPID as u64);
         }
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.root).context(|| format!("create state root {}", self.root.display()))?;
-        std::fs::DirBuilder::new().mode(0o711).create(&dir).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::new(ErrorKind::Exists, format!("container with id exists: {id}")),
-            _ => Error::sys(format!("create {}", dir.display()), e),
-        })?;
+        self.make_dir(id, &dir)?;
         let _lock = state::lock(&dir)?;
         let mut guard = Cleanup { dir: dir.clone(), pid: None, cgroup: None };
         let cg = CgroupSpec { cgroup: &mut cgroup, resources: &resources, rules: &rules, dirs: Dirs::default() };
@@ -158,8 +156,7 @@ impl Runtime {
     ) -> Result<Created> {
         let dir = guard.dir.clone();
         let listener = if plan.start_now { None } else { Some(listen(&dir.join(START_SOCK))?) };
-        let null = spawn::dev_null()?;
-        let stdio = opts.stdio.unwrap_or_else(|| [0, 1, 2].map(|fd| if fd_open(fd) { fd } else { null.as_raw_fd() }));
+        let (stdio, _null) = stdio_or_null(opts.stdio)?;
         let seal = crate::process::initbin::Seal::for_container(&b.spec, None);
         let into_cgroup2 = cg.cgroup.has_unified();
         if into_cgroup2 {
@@ -219,6 +216,22 @@ impl Runtime {
         }
         self.pending().insert(dir.to_path_buf(), Pending { state: st, sync: sp.sync });
         Ok(Created { pid: res.pid, pty })
+    }
+
+    /// The container's state dir (and the state root, when it is missing).
+    fn make_dir(&self, id: &str, dir: &Path) -> Result<()> {
+        let mk = || std::fs::DirBuilder::new().mode(0o711).create(dir);
+        let made = match mk() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.root).context(|| format!("create state root {}", self.root.display()))?;
+                mk()
+            }
+            r => r,
+        };
+        made.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::new(ErrorKind::Exists, format!("container with id exists: {id}")),
+            _ => Error::sys(format!("create {}", dir.display()), e),
+        })
     }
 
     fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Pending>> {
@@ -355,7 +368,7 @@ impl Runtime {
             cg.destroy()?;
         }
         let post = self.post_hooks(&dir).map(|h| h.poststop).unwrap_or_default();
-        std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))?;
+        state::remove(&dir, CONFIG_COPY).context(|| format!("remove {}", dir.display()))?;
         drop(lock);
         hooks::run_all_warn(&post, || State { status: Status::Stopped, ..st }.to_oci_json().to_string(), "poststop");
         Ok(())

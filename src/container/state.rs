@@ -65,7 +65,7 @@ pub const STATE_FILE: &str = "state.json";
 
 impl State {
     pub fn load(dir: &Path, id: &str) -> Result<State> {
-        Self::load_in(dir, id, &mut Dirs::default())
+        Self::load_in(dir, id, &mut Dirs::one_shot())
     }
 
     /// `load`, reading through `dirs` (many states in a row: `list`).
@@ -123,7 +123,7 @@ pub fn not_found(id: &str) -> Error {
 
 /// (state letter, start time) from /proc/PID/stat.
 pub fn proc_stat(pid: i32) -> Option<(char, u64)> {
-    proc_stat_in(pid, &mut Dirs::default())
+    proc_stat_in(pid, &mut Dirs::one_shot())
 }
 
 fn proc_stat_in(pid: i32, dirs: &mut Dirs) -> Option<(char, u64)> {
@@ -142,7 +142,18 @@ pub struct Lock(#[allow(dead_code)] std::fs::File);
 
 /// Locks a state directory we just created.
 pub fn lock(dir: &Path) -> Result<Lock> {
-    let f = std::fs::File::open(dir).context(|| format!("open {}", dir.display()))?;
+    lock_open(std::fs::File::open(dir).context(|| format!("open {}", dir.display()))?, dir)
+}
+
+/// Locks the state directory of an existing container.
+pub fn lock_existing(dir: &Path, id: &str) -> Result<Lock> {
+    match std::fs::File::open(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not_found(id)),
+        f => lock_open(f.context(|| format!("open {}", dir.display()))?, dir),
+    }
+}
+
+fn lock_open(f: std::fs::File, dir: &Path) -> Result<Lock> {
     // SAFETY: flock on an fd we own.
     if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
         return Err(Error::sys(format!("lock {}", dir.display()), std::io::Error::last_os_error()));
@@ -150,17 +161,24 @@ pub fn lock(dir: &Path) -> Result<Lock> {
     Ok(Lock(f))
 }
 
-/// Locks the state directory of an existing container.
-pub fn lock_existing(dir: &Path, id: &str) -> Result<Lock> {
-    match std::fs::metadata(dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not_found(id)),
-        _ => lock(dir),
-    }
-}
-
 /// The directory of container `id` under `root`.
 pub fn dir(root: &Path, id: &str) -> PathBuf {
     root.join(id)
+}
+
+/// Removes a state dir: the two files every container has and the dir
+/// (three calls), else (a start socket, hooks) the whole tree.
+pub fn remove(dir: &Path, config_copy: &str) -> std::io::Result<()> {
+    for f in [STATE_FILE, config_copy] {
+        match std::fs::remove_file(dir.join(f)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    match std::fs::remove_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => std::fs::remove_dir_all(dir),
+        r => r,
+    }
 }
 
 /// Now, as RFC 3339 with nanoseconds in UTC ("2026-11-27T23:00:14.264998917Z").

@@ -34,12 +34,8 @@ struct MntIdReq {
     param: u64,
 }
 
-/// The mount at `path` (the topmost one there), then the mounts on it.
-pub fn at_and_below(path: &str) -> Option<Vec<Mount>> {
-    if !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
-        return None;
-    }
-    let top = unique_id(path)?;
+/// The mount with unique id `top` (from [`unique_id`]), then the mounts on it.
+pub fn at_and_below(top: u64) -> Option<Vec<Mount>> {
     let mut out = vec![stat(top)?];
     for id in children(top)? {
         out.push(stat(id)?);
@@ -47,7 +43,11 @@ pub fn at_and_below(path: &str) -> Option<Vec<Mount>> {
     Some(out)
 }
 
-fn unique_id(path: &str) -> Option<u64> {
+/// The unique (never reused) id of the topmost mount at `path` (Linux 6.8).
+pub fn unique_id(path: &str) -> Option<u64> {
+    if !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        return None;
+    }
     let p = CString::new(path).ok()?;
     // SAFETY: statx is plain data the kernel fills.
     let mut st: libc::statx = unsafe { std::mem::zeroed() };

@@ -30,27 +30,44 @@ pub fn read_to_end(path: &Path) -> io::Result<String> {
 /// `.../ID/freezer.state`, `/sys/fs/cgroup` for `cpu/ID`): the kernel then
 /// walks two path components per file instead of all of them (cgroupfs and
 /// sysfs ones are the slow kind). The fds close when this drops.
-#[derive(Default)]
-pub struct Dirs(Vec<(PathBuf, OwnedFd)>);
+pub struct Dirs {
+    held: Vec<(PathBuf, OwnedFd)>,
+    /// False for one file or two: opening a directory first would double the opens.
+    hold: bool,
+}
+
+impl Default for Dirs {
+    fn default() -> Self {
+        Dirs { held: Vec::new(), hold: true }
+    }
+}
 
 impl Dirs {
+    /// Holds nothing: every path is opened whole.
+    pub fn one_shot() -> Dirs {
+        Dirs { held: Vec::new(), hold: false }
+    }
+
     /// The nearest held ancestor of `path`, or else the directory two levels
     /// above it (opened now, held from then on), and the rest of the path;
     /// None for paths too short to gain anything. (A held ancestor further
     /// up still walks less than opening a nearer one would.)
     fn at<'p>(&mut self, path: &'p Path) -> Option<(RawFd, &'p Path)> {
-        let near = self.0.iter().filter_map(|(b, fd)| Some((path.strip_prefix(b).ok()?, fd))).min_by_key(|(rel, _)| rel.as_os_str().len());
+        if !self.hold {
+            return None;
+        }
+        let near = self.held.iter().filter_map(|(b, fd)| Some((path.strip_prefix(b).ok()?, fd))).min_by_key(|(rel, _)| rel.as_os_str().len());
         if let Some((rel, fd)) = near.filter(|(rel, _)| !rel.as_os_str().is_empty()) {
             return Some((fd.as_raw_fd(), rel));
         }
         let base = path.parent().and_then(Path::parent).filter(|b| b.as_os_str().len() > 1)?;
         let rel = path.strip_prefix(base).ok()?;
         let fd = open_at(libc::AT_FDCWD, base, libc::O_PATH | libc::O_DIRECTORY).ok()?;
-        if self.0.len() >= 16 {
-            self.0.remove(0);
+        if self.held.len() >= 16 {
+            self.held.remove(0);
         }
-        self.0.push((base.to_path_buf(), fd));
-        Some((self.0.last().expect("pushed").1.as_raw_fd(), rel))
+        self.held.push((base.to_path_buf(), fd));
+        Some((self.held.last().expect("pushed").1.as_raw_fd(), rel))
     }
 
     /// `read(path)`, through a held directory.
@@ -189,7 +206,10 @@ mod tests {
         for _ in 0..2 {
             assert!(dirs.read_string(std::path::Path::new(&me)).unwrap().starts_with(&std::process::id().to_string()));
         }
-        assert_eq!(dirs.0.len(), 1, "/proc held once");
+        assert_eq!(dirs.held.len(), 1, "/proc held once");
+        let mut one = super::Dirs::one_shot();
+        assert!(one.read_string(std::path::Path::new(&me)).is_ok());
+        assert!(one.held.is_empty(), "nothing held");
         assert_eq!(dirs.read(std::path::Path::new("/proc/self/nonexistent/x")).unwrap_err().kind(), std::io::ErrorKind::NotFound);
     }
 
@@ -208,7 +228,7 @@ mod tests {
         std::fs::remove_file(d.join("knob")).unwrap();
         dirs.rmdir(&d).unwrap();
         assert!(!d.exists());
-        assert_eq!(dirs.0.len(), 1, "{base:?} held once, for h/c and then h/c/knob");
+        assert_eq!(dirs.held.len(), 1, "{base:?} held once, for h/c and then h/c/knob");
         std::fs::remove_dir_all(&base).unwrap();
     }
 }

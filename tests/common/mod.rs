@@ -27,6 +27,30 @@ pub fn have_strace() -> bool {
     ok
 }
 
+/// `strace STRACE_ARGS -o TRACE runc --root R ARGS`, stdio all /dev/null
+/// (a created container keeps what it inherits); asserts that runc
+/// succeeded and returns the trace.
+pub fn strace_runc(b: &Bundle, strace_args: &[&str], args: &[&str]) -> String {
+    let trace = b.base.join(format!("strace.{}", COUNTER.fetch_add(1, Ordering::Relaxed)));
+    b.write_config();
+    let st = Command::new("strace")
+        .arg("-o")
+        .arg(&trace)
+        .args(strace_args)
+        .arg(runc_bin())
+        .arg("--root")
+        .arg(&b.root)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    let t = std::fs::read_to_string(&trace).unwrap_or_default();
+    assert!(st.success(), "runc {args:?}: {st:?}\n{t}");
+    t
+}
+
 pub fn unique_id(tag: &str) -> String {
     format!("{tag}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
