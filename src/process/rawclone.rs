@@ -15,6 +15,7 @@
 //! x86_64 only (inline assembly); elsewhere the same API forks instead.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
@@ -47,8 +48,31 @@ pub struct Stack {
 // SAFETY: the mapping is owned; moving its address between threads is fine.
 unsafe impl Send for Stack {}
 
+/// Stacks of children that have left, kept for the next spawn: saves an
+/// mmap and a munmap per container (the munmap interrupts every CPU that
+/// ran one of the caller's threads, to flush its TLB).
+static SPARE: Mutex<Vec<Stack>> = Mutex::new(Vec::new());
+const SPARES: usize = 4;
+
 impl Stack {
-    pub fn new(len: usize) -> std::io::Result<Stack> {
+    /// A spare stack of `len` bytes, else a new one.
+    pub fn take(len: usize) -> std::io::Result<Stack> {
+        let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+        match spare.iter().rposition(|s| s.len == len) {
+            Some(i) => Ok(spare.swap_remove(i)),
+            None => Stack::new(len),
+        }
+    }
+
+    /// Keeps a stack that no child uses any more for `take`, or unmaps it.
+    pub fn give_back(self) {
+        let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+        if spare.len() < SPARES {
+            spare.push(self);
+        }
+    }
+
+    fn new(len: usize) -> std::io::Result<Stack> {
         // SAFETY: a fresh private anonymous mapping.
         let base = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK, -1, 0) };
         if base == libc::MAP_FAILED {
@@ -259,5 +283,17 @@ mod tests {
             assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == code as i32, "status {status:#x}");
             assert!(wait_left(&left, std::time::Duration::from_secs(5)), "left still set");
         }
+    }
+
+    /// A stack given back is the next one taken of its size (an unusual
+    /// size here, so that no spawn elsewhere in the tests takes it).
+    #[test]
+    fn a_stack_given_back_is_taken_again() {
+        let s = Stack::take(12 * 1024).unwrap();
+        let base = s.base;
+        s.give_back();
+        let again = Stack::take(12 * 1024).unwrap();
+        assert_eq!(again.base, base);
+        assert_eq!(Stack::take(12 * 1024).unwrap().len, 12 * 1024, "none spare now: a new one");
     }
 }

@@ -87,7 +87,7 @@ impl Prepared {
         let argv_s = [c"runc-init".to_owned(), CString::new(runc_init::SYNC_FD_ARG).unwrap(), CString::new((3 + preserve).to_string()).unwrap()];
         let argv = [argv_s[0].as_ptr(), argv_s[1].as_ptr(), argv_s[2].as_ptr(), std::ptr::null()];
         let args = Box::new(ChildArgs { exe, _argv_s: argv_s, argv, envp: [std::ptr::null()], sources, preserve, left: AtomicU32::new(0) });
-        let stack = Stack::new(64 * 1024).map_err(|e| Error::sys("map a stack for runc-init's clone", e))?;
+        let stack = Stack::take(64 * 1024).map_err(|e| Error::sys("map a stack for runc-init's clone", e))?;
         Ok(Prepared { args: ManuallyDrop::new(args), stack: ManuallyDrop::new(stack) })
     }
 
@@ -114,9 +114,9 @@ impl Drop for Prepared {
         // By the time a Spawned is dropped the init has long exec'd (or was
         // killed); a child stopped before its exec keeps the memory (leaked).
         if rawclone::wait_left(&self.args.left, std::time::Duration::from_secs(10)) {
-            // SAFETY: dropped once, here; the child no longer uses them.
+            // SAFETY: taken and dropped once, here; the child no longer uses them.
             unsafe {
-                ManuallyDrop::drop(&mut self.stack);
+                ManuallyDrop::take(&mut self.stack).give_back();
                 ManuallyDrop::drop(&mut self.args);
             }
         }
