@@ -15,6 +15,7 @@ use crate::linux::mounts::{self, Mount};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 
+/// One per `Runtime`; shared by its threads.
 #[derive(Debug, Default)]
 pub struct MountCache(Mutex<Kept>);
 

@@ -17,7 +17,6 @@ pub fn runc_bin() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/runc"))
 }
 
-/// A unique container id for this test process.
 /// Whether strace is installed (tests that trace system calls skip without it).
 pub fn have_strace() -> bool {
     let ok = Command::new("strace").arg("-V").output().is_ok();
@@ -27,7 +26,7 @@ pub fn have_strace() -> bool {
     ok
 }
 
-/// `strace STRACE_ARGS -o TRACE runc --root R ARGS`, stdio all /dev/null
+/// `strace -o TRACE STRACE_ARGS runc --root R ARGS`, stdio all /dev/null
 /// (a created container keeps what it inherits); asserts that runc
 /// succeeded and returns the trace.
 pub fn strace_runc(b: &Bundle, strace_args: &[&str], args: &[&str]) -> String {
@@ -51,6 +50,7 @@ pub fn strace_runc(b: &Bundle, strace_args: &[&str], args: &[&str]) -> String {
     t
 }
 
+/// A unique container id for this test process.
 pub fn unique_id(tag: &str) -> String {
     format!("{tag}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
