@@ -361,26 +361,16 @@ fn init_is_born_in_its_cgroup_or_moves_itself() {
     }
     let b = Bundle::new("sleep 100");
     let id = b.track(&unique_id("clone3"));
-    let trace = b.base.join("trace");
-    let runc = runc_bin();
     // Only the runc process itself is traced (it makes the clone); not -f,
     // which would follow the container and wait for it to end.
-    let args = ["strace", "-A", "-o", trace.to_str().unwrap(), "-e", "trace=clone,clone3", runc.to_str().unwrap(), "--root", b.root.to_str().unwrap()];
-    b.write_config();
-    let create = std::process::Command::new(args[0]).args(&args[1..]).args(["create", "--bundle", b.dir.to_str().unwrap(), &id]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
-    assert!(create.success());
-    let exec = std::process::Command::new(args[0]).args(&args[1..]).args(["exec", &id, "true"]).stdin(Stdio::null()).output().unwrap();
-    assert!(exec.status.success(), "{}", String::from_utf8_lossy(&exec.stderr));
-    let t = std::fs::read_to_string(&trace).unwrap();
+    let clones = ["-e", "trace=clone,clone3"];
+    let t = strace_runc(&b, &clones, &["create", "--bundle", b.dir.to_str().unwrap(), &id]) + &strace_runc(&b, &clones, &["exec", &id, "true"]);
     assert!(t.contains("clone"), "{t}");
     let into = t.matches("CLONE_INTO_CGROUP").count();
     assert_eq!(into, if has_cgroup2() { 2 } else { 0 }, "create and exec should each clone3 into a cgroup2 cgroup:\n{t}");
     if !v2() {
         // exec ends when its process does: -f may follow it.
-        let ft = b.base.join("ftrace");
-        let exec = std::process::Command::new("strace").args(["-f", "-o", ft.to_str().unwrap(), "-e", "trace=openat,open,write", runc.to_str().unwrap(), "--root", b.root.to_str().unwrap(), "exec", &id, "true"]).stdin(Stdio::null()).output().unwrap();
-        assert!(exec.status.success(), "{}", String::from_utf8_lossy(&exec.stderr));
-        let t = std::fs::read_to_string(&ft).unwrap();
+        let t = strace_runc(&b, &["-f", "-e", "trace=openat,open,write"], &["exec", &id, "true"]);
         let tasks = t.lines().filter(|l| l.contains("/tasks\"") && l.contains("O_WRONLY")).count();
         assert!(tasks >= 2, "the init opens each v1 tasks file:\n{t}");
         assert!(t.lines().filter(|l| l.contains("write(") && l.contains("\"0\", 1)")).count() >= tasks, "and writes 0:\n{t}");

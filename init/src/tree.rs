@@ -59,12 +59,8 @@ fn attrs(ms: u64) -> (u64, u64) {
 /// per-mount flags in `ms` (0: none). `reopen` resolves the target path
 /// again (for the legacy remount, which must reach the new mount on top).
 pub fn bind(src: RawFd, target: RawFd, rec: bool, ms: u64, what: &str, reopen: &dyn Fn() -> R<OwnedFd>) -> R<()> {
-    if !LEGACY.load(Ordering::Relaxed) {
-        match clone_attach(src, target, rec, ms) {
-            Ok(()) => return Ok(()),
-            Err((_, libc::ENOSYS)) => LEGACY.store(true, Ordering::Relaxed),
-            Err((call, e)) => return Err(format!("{call} {what}: {}", sys::errno_text(e))),
-        }
+    if new_api(what, || clone_attach(src, target, rec, ms))? {
+        return Ok(());
     }
     let flags = libc::MS_BIND | if rec { libc::MS_REC } else { 0 };
     sys::mount(Some(&fd_path(src)), &fd_path(target), None, flags, None, what)?;
@@ -83,11 +79,17 @@ pub fn bind(src: RawFd, target: RawFd, rec: bool, ms: u64, what: &str, reopen: &
 /// The last component of `name` is not followed if a symlink. Ok(false):
 /// this kernel lacks the new mount API; the caller binds by fd instead.
 pub fn bind_named(src_dir: RawFd, src: &str, dir: RawFd, name: &str, ms: u64, what: &str) -> R<bool> {
+    let (s, n) = (sys::cstr(src)?, sys::cstr(name)?);
+    new_api(what, || clone_attach_at((src_dir, &s, 0), (dir, &n, 0), false, ms))
+}
+
+/// Runs `attach` unless the kernel already refused the new mount API:
+/// Ok(true) done, Ok(false) the caller uses mount(2) (set for good on ENOSYS).
+fn new_api(what: &str, attach: impl FnOnce() -> Result<(), (&'static str, i32)>) -> R<bool> {
     if LEGACY.load(Ordering::Relaxed) {
         return Ok(false);
     }
-    let (s, n) = (sys::cstr(src)?, sys::cstr(name)?);
-    match clone_attach_at((src_dir, &s, 0), (dir, &n, 0), false, ms) {
+    match attach() {
         Ok(()) => Ok(true),
         Err((_, libc::ENOSYS)) => {
             LEGACY.store(true, Ordering::Relaxed);

@@ -12,7 +12,7 @@
 //! kernels read mountinfo every time, as a one-off `runc` does.
 
 use crate::linux::mounts::{self, Mount};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Mutex;
 
 /// One per `Runtime`; shared by its threads.
@@ -55,10 +55,7 @@ impl MountCache {
 }
 
 fn open_watch() -> Option<OwnedFd> {
-    // SAFETY: a valid C string; the fd returned is new and ours.
-    let fd = unsafe { libc::open(c"/proc/self/mounts".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    // SAFETY: as above.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    std::fs::File::open("/proc/self/mounts").ok().map(OwnedFd::from)
 }
 
 /// Whether the namespace's mounts changed since the watch was opened or

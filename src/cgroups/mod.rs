@@ -257,12 +257,14 @@ impl Cgroup {
         // An emptied cgroup goes at once; one still holding processes (or
         // just emptied: the kernel may answer EBUSY a moment longer) is
         // emptied first.
-        if let Some(m) = main.filter(|m| dirs.rmdir(m).is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound)) {
-            if self.procs().is_ok_and(|p| !p.is_empty()) {
-                let _ = self.freeze(false);
-                self.kill_all()?;
+        if let Some(m) = main {
+            if dirs.rmdir(m).is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound) {
+                if self.procs().is_ok_and(|p| !p.is_empty()) {
+                    let _ = self.freeze(false);
+                    self.kill_all()?;
+                }
+                fs::rmdir_retry(&mut dirs, m)?;
             }
-            fs::rmdir_retry(&mut dirs, m)?;
         }
         for d in self.dirs.values().rev().filter(|d| Some(d.as_path()) != main) {
             fs::rmdir_retry(&mut dirs, d)?;
