@@ -417,6 +417,32 @@ fn v1_cgroup_view_binds_by_name() {
     assert!(!t.lines().any(|l| l.contains("openat(") && l.contains(&ours) && l.contains("O_PATH")), "{t}");
 }
 
+/// With v1 cgroups made after the spawn, the init is moved off our CPU to
+/// exec meanwhile, and has our affinity back before its plan is sent.
+#[test]
+fn v1_init_moves_off_our_cpu_and_back_before_its_plan() {
+    if v2() || !have_strace() || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return;
+    }
+    let b = Bundle::new("grep Cpus_allowed_list /proc/self/status");
+    let id = b.track(&unique_id("cpus"));
+    let t = strace_runc(&b, &["-e", "trace=clone3,sched_setaffinity,sendmsg"], &["run", "--bundle", b.dir.to_str().unwrap(), &id]);
+    let lines: Vec<&str> = t.lines().collect();
+    let at = |f: &dyn Fn(&str) -> bool, from: usize| lines.iter().skip(from).position(|l| f(l)).map(|i| i + from);
+    let clone = at(&|l| l.starts_with("clone3(") && !l.contains("= -"), 0).unwrap_or_else(|| panic!("no clone3:\n{t}"));
+    let pid = lines[clone].rsplit("= ").next().unwrap().trim().to_string();
+    let set = format!("sched_setaffinity({pid},");
+    let off = at(&|l| l.starts_with(&set), clone).unwrap_or_else(|| panic!("init not moved:\n{t}"));
+    let back = at(&|l| l.starts_with(&set), off + 1).unwrap_or_else(|| panic!("affinity not restored:\n{t}"));
+    let plan = at(&|l| l.starts_with("sendmsg("), clone).unwrap_or_else(|| panic!("no plan sent:\n{t}"));
+    assert!(off < back && back < plan, "moved, restored, then the plan:\n{t}");
+    let mask = |l: &str| l.split(['[', ']']).nth(1).unwrap_or_default().split_whitespace().count();
+    assert_eq!(mask(lines[off]) + 1, mask(lines[back]), "one CPU left out, then all back:\n{t}");
+    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+    let ours = ours.lines().find(|l| l.starts_with("Cpus_allowed_list")).unwrap().to_string();
+    assert_eq!(b.run_ok().trim(), ours, "the container's affinity is ours");
+}
+
 fn exec_in(b: &Bundle, id: &str) -> String {
     let f = if v2() { "/sys/fs/cgroup/cgroup.procs" } else { "/sys/fs/cgroup/pids/cgroup.procs" };
     exec(b, id, &format!("cat {f}"))

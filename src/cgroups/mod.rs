@@ -141,20 +141,36 @@ impl Cgroup {
             .ok_or_else(|| Error::new(ErrorKind::System, "container has no cgroup"))
     }
 
-    /// Creates the directories (and, on v2, enables controllers on the
-    /// way), through `dirs` (held for `set` and `open_tasks` next).
-    pub fn create(&mut self, dirs: &mut Dirs) -> Result<()> {
-        if self.v2 {
-            let d = self.dirs.get("").expect("v2 dir");
-            let mut missing: Vec<PathBuf> = d.ancestors().skip(1).take_while(|a| !a.exists()).map(Path::to_path_buf).collect();
-            missing.reverse();
-            self.made.extend(missing);
-            return v2::create(d);
+    /// Creates the cgroup2 directory, if there is one (pure v2, or a hybrid
+    /// host's unified hierarchy): the init is born in it. On v2 controllers
+    /// are enabled on the way.
+    pub fn create_unified(&mut self, dirs: &mut Dirs) -> Result<()> {
+        let Some(d) = self.dirs.get("") else { return Ok(()) };
+        if !self.v2 {
+            self.made.extend(v1::create("", d, dirs)?);
+            return Ok(());
         }
-        for (k, d) in &self.dirs {
+        let mut missing: Vec<PathBuf> = d.ancestors().skip(1).take_while(|a| !a.exists()).map(Path::to_path_buf).collect();
+        missing.reverse();
+        self.made.extend(missing);
+        v2::create(d)
+    }
+
+    /// Creates the v1 hierarchies' directories, through `dirs` (held for
+    /// `set` and `open_tasks` next). Nothing on v2.
+    pub fn create_v1(&mut self, dirs: &mut Dirs) -> Result<()> {
+        if self.v2 {
+            return Ok(());
+        }
+        for (k, d) in self.dirs.iter().filter(|(k, _)| !k.is_empty()) {
             self.made.extend(v1::create(k, d, dirs)?);
         }
         Ok(())
+    }
+
+    /// Whether there are v1 hierarchies to make (`create_v1`).
+    pub fn has_v1(&self) -> bool {
+        !self.v2 && self.dirs.keys().any(|k| !k.is_empty())
     }
 
     /// Applies limits; zero/absent values leave the current setting alone.

@@ -142,9 +142,9 @@ impl Runtime {
         Ok(created)
     }
 
-    /// Spawns the init and serves it until CREATED. With a cgroup2 hierarchy
-    /// the cgroup is made before the spawn (the init is born in it); with v1
-    /// only, while the init execs (it moves itself in, first thing).
+    /// Spawns the init and serves it until CREATED. A cgroup2 directory is
+    /// made before the spawn (the init is born in it); v1 hierarchies after
+    /// it, while the init execs (it moves itself in, first thing).
     fn create_in(
         &self,
         id: &str,
@@ -158,16 +158,13 @@ impl Runtime {
         let listener = if plan.start_now { None } else { Some(listen(&dir.join(START_SOCK))?) };
         let (stdio, _null) = stdio_or_null(opts.stdio)?;
         let seal = crate::process::initbin::Seal::for_container(&b.spec, None);
-        let into_cgroup2 = cg.cgroup.has_unified();
-        if into_cgroup2 {
-            cg.make(guard)?;
-        }
+        cg.make_unified(guard)?;
         let cg_fd = cg.cgroup.unified_dir_fd();
         let sp = spawn::spawn(&spawn::SpawnFds { stdio, preserve_fds: opts.listen_fds + opts.preserve_fds, seal, cgroup: cg_fd.as_ref().map(|f| f.as_raw_fd()), new_pid_ns })?;
         guard.pid = Some(sp.pid);
-        if !into_cgroup2 {
-            cg.make(guard)?;
-        }
+        // While we make the v1 hierarchies, the init execs on another CPU.
+        let away = if cg.cgroup.has_v1() { crate::process::affinity::Away::move_off(sp.pid) } else { None };
+        cg.make_v1(guard)?;
         let cgroup = &*cg.cgroup;
         // Before the plan is sent, the init (and so every child) is in the
         // cgroup: born there (cgroup2), moved (cgroup2 without clone3), and
@@ -201,6 +198,7 @@ impl Runtime {
         let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd, after_plan: &copies };
         let tasks = Cgroup::open_tasks(&plan.join_tasks, &mut cg.dirs)?;
         let fds: Vec<RawFd> = tasks.iter().chain(listener.as_ref()).map(|f| f.as_raw_fd()).collect();
+        away.map(|a| a.back()).transpose()?;
         let res = setup::run(&sp, plan, &fds, &serve, &mut guard.pid)?;
         let mut pty = res.pty;
         if let (Some(sock), Some(master)) = (&opts.console_socket, &pty) {
@@ -549,9 +547,25 @@ struct CgroupSpec<'a> {
 }
 
 impl CgroupSpec<'_> {
-    fn make(&mut self, guard: &mut Cleanup) -> Result<()> {
-        self.cgroup.create(&mut self.dirs)?;
+    /// The cgroup2 directory, before the spawn; on pure v2 with its limits.
+    fn make_unified(&mut self, guard: &mut Cleanup) -> Result<()> {
+        let made = self.cgroup.create_unified(&mut self.dirs);
         guard.cgroup = Some(self.cgroup.clone());
+        made?;
+        if self.cgroup.has_v1() {
+            return Ok(());
+        }
+        self.cgroup.set(self.resources, self.rules, &mut self.dirs)
+    }
+
+    /// The v1 hierarchies, after the spawn, and the limits (none on v2).
+    fn make_v1(&mut self, guard: &mut Cleanup) -> Result<()> {
+        if !self.cgroup.has_v1() {
+            return Ok(());
+        }
+        let made = self.cgroup.create_v1(&mut self.dirs);
+        guard.cgroup = Some(self.cgroup.clone());
+        made?;
         self.cgroup.set(self.resources, self.rules, &mut self.dirs)
     }
 }

@@ -1,6 +1,7 @@
 //! Processes: planning the init, spawning it, driving its set-up, the
 //! terminal, and waiting in the foreground.
 
+pub mod affinity;
 pub mod foreground;
 pub mod initbin;
 pub mod plan;
