@@ -7,7 +7,7 @@
 //! caller's again before it reads the plan, so before it does anything.
 
 use crate::error::{Error, Result};
-use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
+use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
 use nix::unistd::Pid;
 
 /// A child moved off our CPU; [`Away::back`] restores its affinity.
@@ -22,12 +22,9 @@ impl Away {
     /// other CPU or any step fails: the move is only worth having.
     pub fn move_off(pid: i32) -> Option<Away> {
         let mask = sched_getaffinity(Pid::from_raw(0)).ok()?;
-        // SAFETY: sched_getcpu has no arguments and only reads.
-        let here = unsafe { libc::sched_getcpu() };
         let mut others = mask;
-        if here < 0 || others.unset(here as usize).is_err() || !(0..CpuSet::count()).any(|c| others.is_set(c).unwrap_or(false)) {
-            return None;
-        }
+        others.unset(sched_getcpu().ok()?).ok()?;
+        cpus(&others).next()?; // no other CPU
         let pid = Pid::from_raw(pid);
         sched_setaffinity(pid, &others).ok()?;
         Some(Away { pid, mask })
@@ -39,13 +36,14 @@ impl Away {
     }
 }
 
+/// The CPUs in `m`.
+fn cpus(m: &CpuSet) -> impl Iterator<Item = usize> + '_ {
+    (0..CpuSet::count()).filter(|&c| m.is_set(c).unwrap_or(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn count(m: &CpuSet) -> usize {
-        (0..CpuSet::count()).filter(|&c| m.is_set(c).unwrap_or(false)).count()
-    }
 
     /// A `sleep` killed and reaped on drop, also when an assertion fails.
     struct Kid(std::process::Child);
@@ -63,11 +61,11 @@ mod tests {
         let pid = kid.0.id() as i32;
         let of_kid = || sched_getaffinity(Pid::from_raw(pid)).unwrap();
         let away = Away::move_off(pid);
-        if count(&ours) < 2 {
+        if cpus(&ours).count() < 2 {
             assert!(away.is_none(), "one CPU: nowhere to move to");
             return;
         }
-        assert_eq!(count(&of_kid()), count(&ours) - 1, "one CPU (ours) left out");
+        assert_eq!(cpus(&of_kid()).count(), cpus(&ours).count() - 1, "one CPU (ours) left out");
         away.expect("moved").back().unwrap();
         assert_eq!(of_kid(), ours);
     }
