@@ -106,6 +106,15 @@ fn cgroup_namespace_hides_host_paths() {
     assert!(out.lines().all(|l| l.ends_with(":/")), "{out}");
 }
 
+/// With room for one task only, the init makes its network namespace
+/// itself (no helper thread can start) and the container still gets it.
+#[test]
+fn pids_limit_of_one_still_gets_a_network_namespace() {
+    let mut b = Bundle::new("exec ls /sys/class/net");
+    b.config["linux"]["resources"] = json!({"pids": {"limit": 1}});
+    assert_eq!(b.run_ok(), "lo\n");
+}
+
 #[test]
 fn pids_limit_stops_a_fork_bomb() {
     let mut b = Bundle::new("sleep 100");

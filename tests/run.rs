@@ -356,6 +356,12 @@ fn traced_run(b: &Bundle, filter: &str) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), std::fs::read_to_string(&trace).unwrap())
 }
 
+/// Whether a trace names clone flag `f` (not merely a longer one, such as
+/// CLONE_PARENT_SETTID for CLONE_PARENT).
+fn has_flag(t: &str, f: &str) -> bool {
+    t.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == f)
+}
+
 #[test]
 fn pid_namespace_is_made_at_spawn_unless_a_user_namespace_owns_it() {
     if !have_strace() {
@@ -366,14 +372,64 @@ fn pid_namespace_is_made_at_spawn_unless_a_user_namespace_owns_it() {
     let b = Bundle::new("echo $$");
     let (out, t) = clones_of_run(&b);
     assert_eq!(out, "1\n");
-    assert!(t.contains("CLONE_NEWPID") && !t.contains("CLONE_PARENT"), "{t}");
+    assert!(has_flag(&t, "CLONE_NEWPID") && !has_flag(&t, "CLONE_PARENT"), "{t}");
     // A new user namespace must own the PID namespace: made after it, by
     // unshare in the init, which then forks the container's PID 1.
     let mut b = Bundle::new("echo $$");
     map_user_namespace(&mut b);
     let (out, t) = clones_of_run(&b);
     assert_eq!(out, "1\n");
-    assert!(!t.contains("CLONE_NEWPID") && t.contains("CLONE_PARENT"), "{t}");
+    assert!(!has_flag(&t, "CLONE_NEWPID") && has_flag(&t, "CLONE_PARENT"), "{t}");
+}
+
+/// A new network namespace is made by a thread of the init while the init
+/// goes on, and entered before sysfs is mounted: the container's sysfs
+/// shows its own devices only, with or without a user namespace (where the
+/// init forks first and the forked one starts the thread).
+#[test]
+fn network_namespace_is_made_aside_and_joined_before_sysfs() {
+    let cmd = "ls /sys/class/net; readlink /proc/self/ns/net";
+    let host = std::fs::read_link("/proc/self/ns/net").unwrap().to_string_lossy().into_owned();
+    let b = Bundle::new(cmd);
+    let mut u = Bundle::new(cmd);
+    map_user_namespace(&mut u);
+    for b in [&b, &u] {
+        let out = b.run_ok();
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() == 2 && lines[0] == "lo" && lines[1] != host, "{out}");
+    }
+    if !have_strace() {
+        return;
+    }
+    // The init makes the thread only when a CPU is idle at that moment:
+    // retry while the other tests keep this machine busy.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (_, t) = traced_run(&b, "trace=clone,unshare,setns,mount");
+        if made_aside_then_joined(&t) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the init made no network namespace thread in 120 s of tries:\n{t}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// In a `strace -f` of a run: false if no thread of the init unshared a
+/// network namespace; else asserts that the init entered it after the
+/// thread made it and before it mounted sysfs.
+fn made_aside_then_joined(t: &str) -> bool {
+    // (pid, call) per line; strace pads the pid column.
+    let lines: Vec<(&str, &str)> = t.lines().filter_map(|l| l.split_once(' ')).map(|(p, c)| (p, c.trim_start())).collect();
+    let at = |f: &dyn Fn(&str, &str) -> bool| lines.iter().position(|(p, c)| f(p, c));
+    let Some(clone) = at(&|_, c| c.starts_with("clone(") && c.contains("CLONE_THREAD") && !c.ends_with("= -1 EAGAIN (Resource temporarily unavailable)")) else { return false };
+    let main = lines[clone].0;
+    let Some(asked) = at(&|p, c| p != main && c.starts_with("unshare(CLONE_NEWNET")) else { return false };
+    let tid = lines[asked].0;
+    let done = asked + lines[asked..].iter().position(|(p, c)| *p == tid && c.ends_with("= 0")).unwrap_or_else(|| panic!("unshare failed:\n{t}"));
+    let joined = at(&|p, c| p == main && c.starts_with("setns(") && c.contains("CLONE_NEWNET")).unwrap_or_else(|| panic!("not joined:\n{t}"));
+    let sysfs = at(&|p, c| p == main && c.starts_with("mount(\"sysfs\"")).unwrap_or_else(|| panic!("no sysfs mount:\n{t}"));
+    assert!(clone < asked && done < joined && joined < sysfs, "made, then joined, then sysfs mounted:\n{t}");
+    true
 }
 
 /// The init's clone shares our memory until it execs (no page tables are

@@ -86,7 +86,8 @@ fn run(sync: RawFd) -> R<()> {
     let exec_root = plan.exec_root.as_deref().map(|p| sys::open(p, libc::O_PATH | libc::O_DIRECTORY, 0)).transpose()?;
     let ctx = Ctx { plan, sync, proc, listener: fds.next(), exec_root };
     ns::join(&ctx.plan)?;
-    ns::create(&ctx.plan, sync)?;
+    // A new network namespace is made in parallel (ns::NetNs).
+    let net = ns::create(&ctx.plan, sync, ctx.proc.as_raw_fd(), ctx.exec_root.is_none())?;
     if ns::needs_fork(&ctx.plan) {
         let pid = ns::fork_sibling()?;
         if pid > 0 {
@@ -103,19 +104,26 @@ fn run(sync: RawFd) -> R<()> {
     unsafe { libc::setsid() };
     match ctx.exec_root {
         Some(_) => exec_into(&ctx),
-        None => container_init(&ctx),
+        None => container_init(&ctx, net),
     }
 }
 
 /// Builds the container, reports CREATED, waits for start, execs.
-fn container_init(c: &Ctx) -> R<()> {
+fn container_init(c: &Ctx, mut net: ns::NetNs) -> R<()> {
     let (plan, sync, p) = (&c.plan, c.sync, &c.plan.process);
+    net.start(c.proc.as_raw_fd())?;
     process::drop_bounding(p)?;
     process::apply_limits(p, c.proc.as_raw_fd())?;
     let root = rootfs::prepare(plan)?;
     for m in &plan.mounts {
+        // A sysfs shows the network devices of the namespace it is mounted in.
+        if m.fstype == "sysfs" {
+            net.join(c.proc.as_raw_fd())?;
+        }
         rootfs::mount_one(&root, m)?;
     }
+    // Before sysctls, hooks and "created": from here the container is whole.
+    net.join(c.proc.as_raw_fd())?;
     rootfs::make_devices(&root, plan)?;
     write_sysctls(plan, c.proc.as_raw_fd())?;
     write_exec_labels(p, c.proc.as_raw_fd())?;

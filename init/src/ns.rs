@@ -3,7 +3,7 @@
 
 use crate::sys::{self, check, R};
 use runc_init::{chan, msg, Plan};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// Enters every namespace the config names by path, in the order given
 /// (the library puts the user namespace first). All are opened first: once
@@ -19,8 +19,10 @@ pub fn join(plan: &Plan) -> R<()> {
 }
 
 /// Creates the new namespaces; a new user namespace first, so the others are
-/// owned by it, with the library writing its id maps.
-pub fn create(plan: &Plan, sync: RawFd) -> R<()> {
+/// owned by it, with the library writing its id maps. A new network
+/// namespace is left to [`NetNs`] when `defer_net`: started here when this
+/// process stays the container's, else by the forked one.
+pub fn create(plan: &Plan, sync: RawFd, proc: RawFd, defer_net: bool) -> R<NetNs> {
     let new = plan.ns_new as i32;
     if new & libc::CLONE_NEWUSER != 0 {
         unshare(libc::CLONE_NEWUSER)?;
@@ -30,7 +32,15 @@ pub fn create(plan: &Plan, sync: RawFd) -> R<()> {
         crate::expect(sync, msg::ACK)?;
         become_root();
     }
-    let rest = new & !libc::CLONE_NEWUSER;
+    let mut net = NetNs::None;
+    let mut rest = new & !libc::CLONE_NEWUSER;
+    if defer_net && rest & libc::CLONE_NEWNET != 0 {
+        rest &= !libc::CLONE_NEWNET;
+        net = NetNs::Todo;
+        if !needs_fork(plan) {
+            net.start(proc)?;
+        }
+    }
     if rest != 0 {
         unshare(rest)?;
     }
@@ -41,11 +51,12 @@ pub fn create(plan: &Plan, sync: RawFd) -> R<()> {
             sys::write_file("/proc/self/timens_offsets", &offsets)?;
         }
     }
-    Ok(())
+    Ok(net)
 }
 
 fn unshare(flags: i32) -> R<()> {
-    // SAFETY: unshare with namespace flags only; the init is single-threaded.
+    // SAFETY: unshare with namespace flags only; a new user namespace is
+    // asked for while the init is still single-threaded.
     let r = unsafe { libc::unshare(flags) };
     check(r as i64, || format!("unshare namespaces {flags:#x}")).map(drop)
 }
@@ -60,6 +71,93 @@ fn become_root() {
     }
 }
 
+/// A new network namespace made by a helper thread while the init goes on
+/// (other namespaces, the rootfs): creating one takes longer than anything
+/// else the init does (a loopback device, sysctl tables), and nothing before
+/// the first sysfs mount depends on it. [`NetNs::join`] enters it.
+pub enum NetNs {
+    None,
+    /// Wanted, not started yet.
+    Todo,
+    Making(std::thread::JoinHandle<R<OwnedFd>>),
+}
+
+impl NetNs {
+    /// Starts making a wanted namespace. `proc` is the host procfs, where
+    /// the thread finds its own namespace file.
+    pub fn start(&mut self, proc: RawFd) -> R<()> {
+        if !matches!(self, NetNs::Todo) {
+            return Ok(());
+        }
+        // Only worth a thread when another CPU can run it now.
+        let made = spare_cpus(proc).ok_or(()).and_then(|away| {
+            let t = std::thread::Builder::new().stack_size(64 << 10).spawn(move || {
+                unshare(libc::CLONE_NEWNET)?;
+                sys::open_at(proc, "thread-self/ns/net", libc::O_RDONLY, 0)
+            });
+            t.map(|t| (t, away)).map_err(drop)
+        });
+        *self = match made {
+            Ok((t, away)) => {
+                run_on(&t, &away);
+                NetNs::Making(t)
+            }
+            // Busy CPUs, or no thread to spare (EAGAIN): make it here and now.
+            Err(()) => unshare(libc::CLONE_NEWNET).map(|_| NetNs::None)?,
+        };
+        Ok(())
+    }
+
+    /// Waits for the namespace and enters it; later calls do nothing.
+    pub fn join(&mut self, proc: RawFd) -> R<()> {
+        self.start(proc)?;
+        let NetNs::Making(t) = std::mem::replace(self, NetNs::None) else { return Ok(()) };
+        let fd = t.join().map_err(|_| "network namespace thread failed".to_string())??;
+        // SAFETY: setns on an fd we own, naming a network namespace.
+        check(unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } as i64, || "join new network namespace".into()).map(drop)
+    }
+}
+
+/// Our CPUs but the current one, when one of them is idle now: the kernel's
+/// count of runnable tasks (loadavg's "R/T", us included) is below our
+/// number of CPUs. On a busy machine a helper thread only adds work.
+fn spare_cpus(proc: RawFd) -> Option<libc::cpu_set_t> {
+    // SAFETY: cpu_set_t is plain data, filled by the kernel through a valid
+    // out-pointer of the size given; CPU_* only read and write that set.
+    let (set, cpus, cur) = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) != 0 {
+            return None;
+        }
+        (set, libc::CPU_COUNT(&set) as u32, libc::sched_getcpu())
+    };
+    if cur < 0 || cpus < 2 || runnable(proc)? >= cpus {
+        return None;
+    }
+    let mut away = set;
+    // SAFETY: as above; cur is a CPU number the kernel gave.
+    unsafe { libc::CPU_CLR(cur as usize, &mut away) };
+    Some(away)
+}
+
+/// Runnable tasks on the machine now, from /proc/loadavg.
+fn runnable(proc: RawFd) -> Option<u32> {
+    let fd = sys::open_at(proc, "loadavg", libc::O_RDONLY, 0).ok()?;
+    let mut buf = [0u8; 128];
+    // SAFETY: reads into a buffer of the given length.
+    let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    let text = std::str::from_utf8(buf.get(..usize::try_from(n).ok()?)?).ok()?;
+    text.split_whitespace().nth(3)?.split('/').next()?.parse().ok()
+}
+
+/// Lets the thread run on `cpus` only: a new thread otherwise waits behind
+/// its creator when no other CPU was idle at the instant it was made.
+fn run_on<T>(t: &std::thread::JoinHandle<T>, cpus: &libc::cpu_set_t) {
+    use std::os::unix::thread::JoinHandleExt;
+    // SAFETY: a live thread's handle and a valid CPU set; failure leaves it where it is.
+    unsafe { libc::pthread_setaffinity_np(t.as_pthread_t() as _, std::mem::size_of_val(cpus), cpus) };
+}
+
 /// A new or joined PID (or time) namespace only applies to children.
 pub fn needs_fork(plan: &Plan) -> bool {
     let joined = plan.ns_join.iter().fold(0u64, |a, (f, _)| a | f);
@@ -69,7 +167,8 @@ pub fn needs_fork(plan: &Plan) -> bool {
 /// Forks a sibling: the new process is a child of our parent (the library's
 /// caller), so the caller can wait for it and we can simply exit.
 pub fn fork_sibling() -> R<i32> {
-    // SAFETY: a fork-like clone (no CLONE_VM) of a single-threaded process;
+    // SAFETY: a fork-like clone (no CLONE_VM) of a single-threaded process
+    // (a NetNs thread is started after it);
     // both sides continue with their own copy of memory.
     let r = unsafe { libc::syscall(libc::SYS_clone, (libc::CLONE_PARENT | libc::SIGCHLD) as libc::c_ulong, 0, 0, 0, 0) };
     check(r, || "clone container init".into()).map(|p| p as i32)
