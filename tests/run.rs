@@ -421,7 +421,7 @@ fn made_aside_then_joined(t: &str) -> bool {
     // (pid, call) per line; strace pads the pid column.
     let lines: Vec<(&str, &str)> = t.lines().filter_map(|l| l.split_once(' ')).map(|(p, c)| (p, c.trim_start())).collect();
     let at = |f: &dyn Fn(&str, &str) -> bool| lines.iter().position(|(p, c)| f(p, c));
-    let Some(clone) = at(&|_, c| c.starts_with("clone(") && c.contains("CLONE_THREAD") && !c.ends_with("= -1 EAGAIN (Resource temporarily unavailable)")) else { return false };
+    let Some(clone) = at(&|_, c| c.starts_with("clone(") && c.contains("CLONE_THREAD") && !c.contains("= -1 ")) else { return false };
     let main = lines[clone].0;
     let Some(asked) = at(&|p, c| p != main && c.starts_with("unshare(CLONE_NEWNET")) else { return false };
     let tid = lines[asked].0;

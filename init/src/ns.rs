@@ -90,20 +90,19 @@ impl NetNs {
             return Ok(());
         }
         // Only worth a thread when another CPU can run it now.
-        let made = spare_cpus(proc).ok_or(()).and_then(|away| {
+        let made = spare_cpus(proc).and_then(|away| {
             let t = std::thread::Builder::new().stack_size(64 << 10).spawn(move || {
                 unshare(libc::CLONE_NEWNET)?;
                 sys::open_at(proc, "thread-self/ns/net", libc::O_RDONLY, 0)
             });
-            t.map(|t| (t, away)).map_err(drop)
+            let t = t.ok()?;
+            run_on(&t, &away);
+            Some(t)
         });
         *self = match made {
-            Ok((t, away)) => {
-                run_on(&t, &away);
-                NetNs::Making(t)
-            }
+            Some(t) => NetNs::Making(t),
             // Busy CPUs, or no thread to spare (EAGAIN): make it here and now.
-            Err(()) => unshare(libc::CLONE_NEWNET).map(|_| NetNs::None)?,
+            None => unshare(libc::CLONE_NEWNET).map(|_| NetNs::None)?,
         };
         Ok(())
     }
