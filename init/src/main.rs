@@ -87,7 +87,7 @@ fn run(sync: RawFd) -> R<()> {
     let ctx = Ctx { plan, sync, proc, listener: fds.next(), exec_root };
     ns::join(&ctx.plan)?;
     // A new network namespace is made in parallel (ns::NetNs).
-    let net = ns::create(&ctx.plan, sync, ctx.proc.as_raw_fd(), ctx.exec_root.is_none())?;
+    let mut net = ns::create(&ctx.plan, sync, ctx.proc.as_raw_fd())?;
     if ns::needs_fork(&ctx.plan) {
         let pid = ns::fork_sibling()?;
         if pid > 0 {
@@ -103,7 +103,8 @@ fn run(sync: RawFd) -> R<()> {
     // SAFETY: setsid has no preconditions; we are not a group leader after clone/exec.
     unsafe { libc::setsid() };
     match ctx.exec_root {
-        Some(_) => exec_into(&ctx),
+        // (An exec's plan joins namespaces only: nothing to wait for.)
+        Some(_) => net.join(ctx.proc.as_raw_fd()).and_then(|_| exec_into(&ctx)),
         None => container_init(&ctx, net),
     }
 }

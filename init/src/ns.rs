@@ -20,9 +20,9 @@ pub fn join(plan: &Plan) -> R<()> {
 
 /// Creates the new namespaces; a new user namespace first, so the others are
 /// owned by it, with the library writing its id maps. A new network
-/// namespace is left to [`NetNs`] when `defer_net`: started here when this
-/// process stays the container's, else by the forked one.
-pub fn create(plan: &Plan, sync: RawFd, proc: RawFd, defer_net: bool) -> R<NetNs> {
+/// namespace is left to [`NetNs`]: started here when this process stays the
+/// container's, else by the forked one.
+pub fn create(plan: &Plan, sync: RawFd, proc: RawFd) -> R<NetNs> {
     let new = plan.ns_new as i32;
     if new & libc::CLONE_NEWUSER != 0 {
         unshare(libc::CLONE_NEWUSER)?;
@@ -34,7 +34,7 @@ pub fn create(plan: &Plan, sync: RawFd, proc: RawFd, defer_net: bool) -> R<NetNs
     }
     let mut net = NetNs::None;
     let mut rest = new & !libc::CLONE_NEWUSER;
-    if defer_net && rest & libc::CLONE_NEWNET != 0 {
+    if rest & libc::CLONE_NEWNET != 0 {
         rest &= !libc::CLONE_NEWNET;
         net = NetNs::Todo;
         if !needs_fork(plan) {
@@ -141,11 +141,11 @@ fn spare_cpus(proc: RawFd) -> Option<libc::cpu_set_t> {
 
 /// Runnable tasks on the machine now, from /proc/loadavg.
 fn runnable(proc: RawFd) -> Option<u32> {
-    let fd = sys::open_at(proc, "loadavg", libc::O_RDONLY, 0).ok()?;
+    use std::io::Read;
+    let mut file = std::fs::File::from(sys::open_at(proc, "loadavg", libc::O_RDONLY, 0).ok()?);
     let mut buf = [0u8; 128];
-    // SAFETY: reads into a buffer of the given length.
-    let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-    let text = std::str::from_utf8(buf.get(..usize::try_from(n).ok()?)?).ok()?;
+    let n = file.read(&mut buf).ok()?;
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
     text.split_whitespace().nth(3)?.split('/').next()?.parse().ok()
 }
 
