@@ -394,3 +394,23 @@ fn global_flags_in_both_spellings() {
     let help = ok(&quiet(b.runc(&["exec", "--help"])));
     assert!(help.contains("--console-socket") && help.contains("--preserve-fds"));
 }
+
+/// `create` writes the state as soon as the init's pid is known, while the
+/// init sets the container up, and on "created" only renames it into place.
+/// (Our side of the sync socket only: `strace -f` would wait for the init.)
+#[test]
+fn create_writes_its_state_while_the_init_sets_up() {
+    if !have_strace() {
+        return;
+    }
+    let b = Bundle::new("true");
+    let id = b.track(&unique_id("staged"));
+    let t = strace_runc(&b, &["-e", "trace=open,openat,rename,recvmsg"], &["create", "--bundle", b.dir.to_str().unwrap(), &id]);
+    let at = |s: &str| t.lines().position(|l| l.contains(s)).unwrap_or_else(|| panic!("no {s}:\n{t}"));
+    // Message tags: 4 is the init's pid, 6 "created".
+    let (pid, created) = (at("iov_base=\"\\4"), at("iov_base=\"\\6"));
+    let (written, renamed) = (at(".state.json.tmp\", O_WRONLY"), at(".state.json.tmp\", \""));
+    assert!(pid < written && written < created && created < renamed, "pid, state written, created, state renamed:\n{t}");
+    let out = b.runc(&["state", &id]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"created\""), "{out:?}");
+}

@@ -405,7 +405,7 @@ fn network_namespace_is_made_aside_and_joined_before_sysfs() {
     // retry while the other tests keep this machine busy.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let (_, t) = traced_run(&b, "trace=clone,unshare,setns,mount");
+        let (_, t) = traced_run(&b, "trace=clone,unshare,setns,mount,open_tree,sethostname,keyctl");
         if made_aside_then_joined(&t) {
             return;
         }
@@ -416,7 +416,9 @@ fn network_namespace_is_made_aside_and_joined_before_sysfs() {
 
 /// In a `strace -f` of a run: false if no thread of the init unshared a
 /// network namespace; else asserts that the init entered it after the
-/// thread made it and before it mounted sysfs.
+/// thread made it and before it mounted sysfs, and that what needs no
+/// network namespace came before it waited for one: the hostname, the
+/// keyring and the clones of the v1 cgroup hierarchies (by name).
 fn made_aside_then_joined(t: &str) -> bool {
     // (pid, call) per line; strace pads the pid column.
     let lines: Vec<(&str, &str)> = t.lines().filter_map(|l| l.split_once(' ')).map(|(p, c)| (p, c.trim_start())).collect();
@@ -429,6 +431,13 @@ fn made_aside_then_joined(t: &str) -> bool {
     let joined = at(&|p, c| p == main && c.starts_with("setns(") && c.contains("CLONE_NEWNET")).unwrap_or_else(|| panic!("not joined:\n{t}"));
     let sysfs = at(&|p, c| p == main && c.starts_with("mount(\"sysfs\"")).unwrap_or_else(|| panic!("no sysfs mount:\n{t}"));
     assert!(clone < asked && done < joined && joined < sysfs, "made, then joined, then sysfs mounted:\n{t}");
+    let early = |call: &str| lines.iter().enumerate().filter(|(_, (p, c))| *p == main && c.starts_with(call)).map(|(i, (_, c))| (i, *c)).collect::<Vec<_>>();
+    let named = early("open_tree(").into_iter().filter(|(_, c)| !c.contains(", \"\", "));
+    let firsts = [early("sethostname("), early("keyctl(KEYCTL_JOIN_SESSION_KEYRING")];
+    assert!(firsts.iter().all(|v| !v.is_empty()), "no hostname or keyring:\n{t}");
+    for (i, c) in firsts.into_iter().flatten().chain(named) {
+        assert!(i < joined, "{c} after the wait for the network namespace:\n{t}");
+    }
     true
 }
 

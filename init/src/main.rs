@@ -115,24 +115,26 @@ fn container_init(c: &Ctx, mut net: ns::NetNs) -> R<()> {
     net.start(c.proc.as_raw_fd())?;
     process::drop_bounding(p)?;
     process::apply_limits(p, c.proc.as_raw_fd())?;
-    let root = rootfs::prepare(plan)?;
-    for m in &plan.mounts {
-        // A sysfs shows the network devices of the namespace it is mounted in.
-        if m.fstype == "sysfs" {
-            net.join(c.proc.as_raw_fd())?;
-        }
-        rootfs::mount_one(&root, m)?;
-    }
-    // Before sysctls, hooks and "created": from here the container is whole.
-    net.join(c.proc.as_raw_fd())?;
-    rootfs::make_devices(&root, plan)?;
-    write_sysctls(plan, c.proc.as_raw_fd())?;
+    // What needs no network namespace comes before the first wait for it.
     write_exec_labels(p, c.proc.as_raw_fd())?;
     // After the labels: an SELinux keycreate label applies to this keyring.
     if let Some(k) = &plan.session_keyring {
         join_keyring(k)?;
     }
     set_names(plan)?;
+    let root = rootfs::prepare(plan)?;
+    let trees: Vec<_> = plan.mounts.iter().map(rootfs::clone_cgroups).collect::<R<_>>()?;
+    for (m, trees) in plan.mounts.iter().zip(trees) {
+        // A sysfs shows the network devices of the namespace it is mounted in.
+        if m.fstype == "sysfs" {
+            net.join(c.proc.as_raw_fd())?;
+        }
+        rootfs::mount_one(&root, m, trees)?;
+    }
+    // Before sysctls, hooks and "created": from here the container is whole.
+    net.join(c.proc.as_raw_fd())?;
+    rootfs::make_devices(&root, plan)?;
+    write_sysctls(plan, c.proc.as_raw_fd())?;
     let states = if plan.want_hook_state { hook_states(sync)? } else { Vec::new() };
     if !plan.create_container_hooks.is_empty() {
         hooks::run_all(&plan.create_container_hooks, &states[0], "createContainer")?;

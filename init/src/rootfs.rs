@@ -151,10 +151,11 @@ fn is_dir(path: &str) -> R<bool> {
     Ok(sys::fstat(fd.as_raw_fd())?.st_mode & libc::S_IFMT == libc::S_IFDIR)
 }
 
-/// Performs one config mount inside the rootfs.
-pub fn mount_one(root: &Root, m: &MountOp) -> R<()> {
+/// Performs one config mount inside the rootfs; `trees`: from
+/// [`clone_cgroups`] for this mount.
+pub fn mount_one(root: &Root, m: &MountOp, trees: Vec<OwnedFd>) -> R<()> {
     if !m.cgroup.is_empty() {
-        return mount_cgroup(root, m);
+        return mount_cgroup(root, m, trees);
     }
     let bind_mount = m.flags & MS_BIND != 0;
     let dir = if bind_mount { is_dir(&m.source)? } else { true };
@@ -181,45 +182,76 @@ pub fn mount_one(root: &Root, m: &MountOp) -> R<()> {
     Ok(())
 }
 
+/// The host's hierarchies that a v1 `cgroup` mount shows.
+const HOST: &str = "/sys/fs/cgroup/";
+
+/// Per-mount flags of the binds in a `cgroup` mount.
+fn cgroup_flags(m: &MountOp) -> u64 {
+    (m.flags & tree::REMOUNT_MASK) | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC
+}
+
+/// A cgroup2 view: one bind of the container's cgroup, no tmpfs.
+fn is_unified_view(m: &MountOp) -> bool {
+    matches!(m.cgroup.as_slice(), [CgroupBind { name, .. }] if name.is_empty())
+}
+
+/// The container's directory in each host hierarchy of a v1 `cgroup`
+/// mount, cloned with its flags ahead of the mount loop: this needs no
+/// network namespace, so it runs while a new one may still be in the making
+/// (ns::NetNs). Empty: mount_cgroup binds each itself (not a v1 view, a
+/// hierarchy outside /sys/fs/cgroup, or no new mount API).
+pub fn clone_cgroups(m: &MountOp) -> R<Vec<OwnedFd>> {
+    if m.cgroup.is_empty() || is_unified_view(m) {
+        return Ok(Vec::new());
+    }
+    let host = sys::open(HOST, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+    let mut trees = Vec::with_capacity(m.cgroup.len());
+    for b in &m.cgroup {
+        let Some(rel) = b.host_dir.strip_prefix(HOST) else { return Ok(Vec::new()) };
+        let what = format!("{}/{}", m.dest.trim_end_matches('/'), b.name);
+        match tree::clone_named(host.as_raw_fd(), rel, cgroup_flags(m), &what)? {
+            Some(t) => trees.push(t),
+            None => return Ok(Vec::new()),
+        }
+    }
+    Ok(trees)
+}
+
 /// A `cgroup` mount, as runc shows it: cgroup2 is a bind of the container's
 /// cgroup; v1 is a tmpfs holding a bind of the container's directory in
 /// each hierarchy (a bind needs no superblock lookup and no cgroup_mutex,
-/// which every cgroup mkdir and attach on the host also takes).
-fn mount_cgroup(root: &Root, m: &MountOp) -> R<()> {
+/// which every cgroup mkdir and attach on the host also takes). `trees`:
+/// those binds, cloned already (clone_cgroups), or empty.
+fn mount_cgroup(root: &Root, m: &MountOp, trees: Vec<OwnedFd>) -> R<()> {
     let target = root.mkdir_all(&m.dest, false)?;
-    let ro = m.flags & tree::REMOUNT_MASK;
-    let base = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
-    if let [CgroupBind { host_dir, name, .. }] = m.cgroup.as_slice() {
-        if name.is_empty() {
-            return bind(root, host_dir, &target, true, ro | base, &m.dest);
-        }
+    let flags = cgroup_flags(m);
+    if is_unified_view(m) {
+        return bind(root, &m.cgroup[0].host_dir, &target, true, flags, &m.dest);
     }
+    let base = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
     sys::mount(Some("tmpfs"), &fd_path(target.as_raw_fd()), Some("tmpfs"), base, Some("mode=755"), &format!("tmpfs on {}", m.dest))?;
     // The tmpfs is new and nothing runs in the container yet: plain *at()
     // calls below its root cannot meet a planted symlink.
     let dir = root.resolve(&m.dest)?;
-    // The host's hierarchies, walked from their common root once.
-    const HOST: &str = "/sys/fs/cgroup/";
-    let host = sys::open(HOST, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+    let mut trees = trees.into_iter();
     for b in &m.cgroup {
         let dest = format!("{}/{}", m.dest.trim_end_matches('/'), b.name);
         let n = cstr(&b.name)?;
         // SAFETY: an open directory fd and a valid C string.
         check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), 0o755) } as i64, || format!("mkdir {dest}"))?;
-        let named = match b.host_dir.strip_prefix(HOST) {
-            Some(rel) => tree::bind_named(host.as_raw_fd(), rel, dir.as_raw_fd(), &b.name, ro | base, &dest)?,
-            None => false,
-        };
-        if !named {
-            let sub = open_path_at(dir.as_raw_fd(), &b.name)?;
-            let src = sys::open(&b.host_dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
-            tree::bind(src.as_raw_fd(), sub.as_raw_fd(), false, ro | base, &dest, &|| open_path_at(dir.as_raw_fd(), &b.name))?;
+        match trees.next() {
+            Some(t) => tree::attach_named(&t, dir.as_raw_fd(), &b.name, &dest)?,
+            None => {
+                let sub = open_path_at(dir.as_raw_fd(), &b.name)?;
+                let src = sys::open(&b.host_dir, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+                tree::bind(src.as_raw_fd(), sub.as_raw_fd(), false, flags, &dest, &|| open_path_at(dir.as_raw_fd(), &b.name))?;
+            }
         }
         for l in &b.links {
             symlink_at(dir.as_raw_fd(), &b.name, l)?;
         }
     }
-    if ro & libc::MS_RDONLY != 0 {
+    if flags & libc::MS_RDONLY != 0 {
         sys::mount(None, &fd_path(dir.as_raw_fd()), None, libc::MS_REMOUNT | base | libc::MS_RDONLY, None, &format!("remount {}", m.dest))?;
     }
     Ok(())

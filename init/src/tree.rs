@@ -59,7 +59,7 @@ fn attrs(ms: u64) -> (u64, u64) {
 /// per-mount flags in `ms` (0: none). `reopen` resolves the target path
 /// again (for the legacy remount, which must reach the new mount on top).
 pub fn bind(src: RawFd, target: RawFd, rec: bool, ms: u64, what: &str, reopen: &dyn Fn() -> R<OwnedFd>) -> R<()> {
-    if new_api(what, || clone_attach(src, target, rec, ms))? {
+    if new_api(what, || clone_attach(src, target, rec, ms))?.is_some() {
         return Ok(());
     }
     let flags = libc::MS_BIND | if rec { libc::MS_REC } else { 0 };
@@ -72,28 +72,34 @@ pub fn bind(src: RawFd, target: RawFd, rec: bool, ms: u64, what: &str, reopen: &
     Ok(())
 }
 
-/// Binds `src_dir`/`src` (not recursive) onto the entry `name` of `dir`
-/// with the flags in `ms`, resolving both by name in the kernel: for
-/// trees only the runtime has touched (a cgroup directory it made, a tmpfs
-/// it mounted), where two O_PATH opens and closes per bind are pure cost.
-/// The last component of `name` is not followed if a symlink. Ok(false):
-/// this kernel lacks the new mount API; the caller binds by fd instead.
-pub fn bind_named(src_dir: RawFd, src: &str, dir: RawFd, name: &str, ms: u64, what: &str) -> R<bool> {
-    let (s, n) = (sys::cstr(src)?, sys::cstr(name)?);
-    new_api(what, || clone_attach_at((src_dir, &s, 0), (dir, &n, 0), false, ms))
+/// Clones `src_dir`/`src` (not recursive) as a detached mount with the
+/// flags in `ms`, resolved by name in the kernel: for trees only the runtime
+/// has touched (a cgroup directory it made), where an O_PATH open and close
+/// per bind are pure cost. Ok(None): this kernel lacks the new mount API;
+/// the caller binds by fd instead.
+pub fn clone_named(src_dir: RawFd, src: &str, ms: u64, what: &str) -> R<Option<OwnedFd>> {
+    let s = sys::cstr(src)?;
+    new_api(what, || clone_tree((src_dir, &s, 0), false, ms))
+}
+
+/// Attaches a tree from [`clone_named`] at the entry `name` of `dir`; a
+/// symlink there is not followed.
+pub fn attach_named(tree: &OwnedFd, dir: RawFd, name: &str, what: &str) -> R<()> {
+    let n = sys::cstr(name)?;
+    attach(tree, (dir, &n, 0)).map_err(|(call, e)| format!("{call} {what}: {}", sys::errno_text(e)))
 }
 
 /// Runs `attach` unless the kernel already refused the new mount API:
-/// Ok(true) done, Ok(false) the caller uses mount(2) (set for good on ENOSYS).
-fn new_api(what: &str, attach: impl FnOnce() -> Result<(), (&'static str, i32)>) -> R<bool> {
+/// Some: done, None: the caller uses mount(2) (set for good on ENOSYS).
+fn new_api<T>(what: &str, attach: impl FnOnce() -> Result<T, (&'static str, i32)>) -> R<Option<T>> {
     if LEGACY.load(Ordering::Relaxed) {
-        return Ok(false);
+        return Ok(None);
     }
     match attach() {
-        Ok(()) => Ok(true),
+        Ok(t) => Ok(Some(t)),
         Err((_, libc::ENOSYS)) => {
             LEGACY.store(true, Ordering::Relaxed);
-            Ok(false)
+            Ok(None)
         }
         Err((call, e)) => Err(format!("{call} {what}: {}", sys::errno_text(e))),
     }
@@ -107,6 +113,12 @@ fn clone_attach(src: RawFd, target: RawFd, rec: bool, ms: u64) -> Result<(), (&'
 
 /// clone_attach from (dir fd, path, flag for an empty path) to the same.
 fn clone_attach_at(src: (RawFd, &CStr, u32), to: (RawFd, &CStr, u32), rec: bool, ms: u64) -> Result<(), (&'static str, i32)> {
+    attach(&clone_tree(src, rec, ms)?, to)
+}
+
+/// open_tree(OPEN_TREE_CLONE) of (dir fd, path, flag for an empty path),
+/// then mount_setattr with the flags in `ms` (0: none).
+fn clone_tree(src: (RawFd, &CStr, u32), rec: bool, ms: u64) -> Result<OwnedFd, (&'static str, i32)> {
     let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as u32 | src.2 | if rec { AT_RECURSIVE } else { 0 };
     // SAFETY: a valid C string and an fd; the kernel returns a new fd.
     let fd = unsafe { libc::syscall(libc::SYS_open_tree, src.0, src.1.as_ptr(), flags) };
@@ -125,6 +137,11 @@ fn clone_attach_at(src: (RawFd, &CStr, u32), to: (RawFd, &CStr, u32), rec: bool,
             return Err(("set flags of", errno()));
         }
     }
+    Ok(tree)
+}
+
+/// move_mount of a detached tree to (dir fd, path, flag for an empty path).
+fn attach(tree: &OwnedFd, to: (RawFd, &CStr, u32)) -> Result<(), (&'static str, i32)> {
     // No MOVE_MOUNT_T_SYMLINKS: a symlink at the target is not followed.
     let mflags = MOVE_MOUNT_F_EMPTY_PATH | to.2;
     // SAFETY: two fds and valid C strings.

@@ -115,7 +115,7 @@ impl Runtime {
         let no_hooks = |_: i32| -> Result<Vec<String>> { Err(Error::new(ErrorKind::Init, "exec does not run hooks")) };
         let seccomp = spec.linux.as_ref().and_then(|l| l.seccomp.clone());
         let forward = |fd| super::notify::forward(seccomp.as_ref(), &st, fd);
-        let serve = setup::Serve { uid_maps: &[], gid_maps: &[], on_hooks: &no_hooks, exec_mode: true, on_seccomp_fd: &forward, after_plan: &|| Ok(()) };
+        let serve = setup::Serve { uid_maps: &[], gid_maps: &[], on_hooks: &no_hooks, exec_mode: true, on_seccomp_fd: &forward, after_plan: &|| Ok(()), on_pid: &|_| Ok(()) };
         let mut pid = None;
         let tasks = crate::cgroups::Cgroup::open_tasks(&plan.join_tasks, &mut crate::linux::smallfile::Dirs::default()).inspect_err(|_| {
             let _ = super::kill_and_wait(sp.pid);

@@ -195,7 +195,20 @@ impl Runtime {
             }
             Ok(())
         };
-        let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd, after_plan: &copies };
+        // `create`: the state is written as soon as the pid is known, while
+        // the init sets up, and "created" only renames it. (`run`: the init
+        // execs right after "created", and the state is written meanwhile.)
+        let staged = std::cell::RefCell::new(None);
+        let stage = |pid: i32| -> Result<()> {
+            let (_, start_time) = state::proc_stat(pid).ok_or_else(|| Error::new(ErrorKind::Init, "container init exited during create"))?;
+            let status = if plan.start_now { Status::Running } else { Status::Created };
+            let st = State { pid, init_start_time: start_time, started: plan.start_now, status, ..base.clone() };
+            st.stage(&dir)?;
+            *staged.borrow_mut() = Some(st);
+            Ok(())
+        };
+        let on_pid = |pid: i32| if plan.start_now { Ok(()) } else { stage(pid) };
+        let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd, after_plan: &copies, on_pid: &on_pid };
         let tasks = Cgroup::open_tasks(&plan.join_tasks, &mut cg.dirs)?;
         let fds: Vec<RawFd> = tasks.iter().chain(listener.as_ref()).map(|f| f.as_raw_fd()).collect();
         away.map(|a| a.back()).transpose()?;
@@ -205,10 +218,11 @@ impl Runtime {
             send_console(sock, master.as_raw_fd())?;
             pty = None;
         }
-        let (_, start_time) = state::proc_stat(res.pid).ok_or_else(|| Error::new(ErrorKind::Init, "container init exited during create"))?;
-        let status = if plan.start_now { Status::Running } else { Status::Created };
-        let st = State { pid: res.pid, init_start_time: start_time, started: plan.start_now, status, ..base };
-        st.save(&dir)?;
+        if staged.borrow().is_none() {
+            stage(res.pid)?;
+        }
+        let st = staged.take().expect("staged above");
+        State::commit(&dir)?;
         if let Some(p) = &opts.pid_file {
             write_pid_file(p, res.pid)?;
         }

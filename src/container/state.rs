@@ -62,6 +62,7 @@ impl std::fmt::Display for Status {
 }
 
 pub const STATE_FILE: &str = "state.json";
+const STAGED_FILE: &str = ".state.json.tmp";
 
 impl State {
     pub fn load(dir: &Path, id: &str) -> Result<State> {
@@ -93,9 +94,20 @@ impl State {
 
     /// Writes state.json atomically (temp file + rename).
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let tmp = dir.join(".state.json.tmp");
+        self.stage(dir)?;
+        Self::commit(dir)
+    }
+
+    /// Writes the temp file that [`State::commit`] makes state.json.
+    pub fn stage(&self, dir: &Path) -> Result<()> {
+        let tmp = dir.join(STAGED_FILE);
         let data = serde_json::to_vec(self).expect("state serialises");
-        std::fs::write(&tmp, data).context(|| format!("write {}", tmp.display()))?;
+        std::fs::write(&tmp, data).context(|| format!("write {}", tmp.display()))
+    }
+
+    /// Renames the staged state to state.json, atomically.
+    pub fn commit(dir: &Path) -> Result<()> {
+        let tmp = dir.join(STAGED_FILE);
         std::fs::rename(&tmp, dir.join(STATE_FILE)).context(|| format!("rename {}", tmp.display()))
     }
 

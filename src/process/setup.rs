@@ -31,6 +31,8 @@ pub struct Serve<'a> {
     pub on_seccomp_fd: &'a dyn Fn(OwnedFd) -> Result<()>,
     /// Work of ours done while the init works on its plan.
     pub after_plan: &'a dyn Fn() -> Result<()>,
+    /// Work of ours for the process's pid, done while the init goes on.
+    pub on_pid: &'a dyn Fn(i32) -> Result<()>,
 }
 
 /// Sends the plan and serves the init. `pid_out` gets the process's pid as
@@ -88,6 +90,7 @@ fn serve_loop(
                     *reaped = true;
                     send(sync, msg::ACK, &[])?;
                 }
+                (serve.on_pid)(pid)?;
             }
             msg::HOOKS => {
                 let states = (serve.on_hooks)(pid_out.expect("PID before HOOKS"))?;
