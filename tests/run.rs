@@ -405,7 +405,7 @@ fn network_namespace_is_made_aside_and_joined_before_sysfs() {
     // retry while the other tests keep this machine busy.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let (_, t) = traced_run(&b, "trace=clone,unshare,setns,mount,open_tree,sethostname,keyctl");
+        let (_, t) = traced_run(&b, "trace=clone,unshare,setns,mount,open_tree,sethostname,keyctl,mknodat");
         if made_aside_then_joined(&t) {
             return;
         }
@@ -418,7 +418,8 @@ fn network_namespace_is_made_aside_and_joined_before_sysfs() {
 /// network namespace; else asserts that the init entered it after the
 /// thread made it and before it mounted sysfs, and that what needs no
 /// network namespace came before it waited for one: the hostname, the
-/// keyring and the clones of the v1 cgroup hierarchies (by name).
+/// keyring, the clones of the v1 cgroup hierarchies (by name) and the
+/// device nodes.
 fn made_aside_then_joined(t: &str) -> bool {
     // (pid, call) per line; strace pads the pid column.
     let lines: Vec<(&str, &str)> = t.lines().filter_map(|l| l.split_once(' ')).map(|(p, c)| (p, c.trim_start())).collect();
@@ -433,12 +434,30 @@ fn made_aside_then_joined(t: &str) -> bool {
     assert!(clone < asked && done < joined && joined < sysfs, "made, then joined, then sysfs mounted:\n{t}");
     let early = |call: &str| lines.iter().enumerate().filter(|(_, (p, c))| *p == main && c.starts_with(call)).map(|(i, (_, c))| (i, *c)).collect::<Vec<_>>();
     let named = early("open_tree(").into_iter().filter(|(_, c)| !c.contains(", \"\", "));
-    let firsts = [early("sethostname("), early("keyctl(KEYCTL_JOIN_SESSION_KEYRING")];
-    assert!(firsts.iter().all(|v| !v.is_empty()), "no hostname or keyring:\n{t}");
+    let firsts = [early("sethostname("), early("keyctl(KEYCTL_JOIN_SESSION_KEYRING"), early("mknodat(")];
+    assert!(firsts.iter().all(|v| !v.is_empty()), "no hostname, keyring or device node:\n{t}");
     for (i, c) in firsts.into_iter().flatten().chain(named) {
         assert!(i < joined, "{c} after the wait for the network namespace:\n{t}");
     }
     true
+}
+
+/// Device nodes are made before sysfs is mounted (they need no network
+/// namespace), unless a later mount is under /dev: then after every mount,
+/// as runc makes them, so that mount cannot cover or be covered differently.
+#[test]
+fn device_nodes_come_before_sysfs_unless_a_later_mount_is_under_dev() {
+    let mut later = Bundle::new("cat /dev/null && grep -c ' /dev/later tmpfs ' /proc/mounts");
+    later.add_mount(json!({"destination": "/dev/later", "type": "tmpfs", "source": "tmpfs", "options": ["size=1234k"]}));
+    assert_eq!(later.run_ok(), "1\n");
+    if !have_strace() {
+        return;
+    }
+    let first = |t: &str, s: &str| t.lines().position(|l| l.contains(s)).unwrap_or_else(|| panic!("no {s}:\n{t}"));
+    let (_, t) = traced_run(&Bundle::new("true"), "trace=mount,mknodat");
+    assert!(first(&t, "mknodat(") < first(&t, "mount(\"sysfs\""), "{t}");
+    let (_, t) = traced_run(&later, "trace=mount,mknodat");
+    assert!(first(&t, "size=1234k") < first(&t, "mknodat("), "{t}");
 }
 
 /// The init's clone shares our memory until it execs (no page tables are

@@ -124,16 +124,24 @@ fn container_init(c: &Ctx, mut net: ns::NetNs) -> R<()> {
     set_names(plan)?;
     let root = rootfs::prepare(plan)?;
     let trees: Vec<_> = plan.mounts.iter().map(rootfs::clone_cgroups).collect::<R<_>>()?;
-    for (m, trees) in plan.mounts.iter().zip(trees) {
+    let mut devices_made = false;
+    for (i, (m, trees)) in plan.mounts.iter().zip(trees).enumerate() {
         // A sysfs shows the network devices of the namespace it is mounted in.
         if m.fstype == "sysfs" {
+            // Device nodes need none: made first, unless a later mount could cover them.
+            if !devices_made && rootfs::devices_unaffected_by(plan, &plan.mounts[i..]) {
+                rootfs::make_devices(&root, plan)?;
+                devices_made = true;
+            }
             net.join(c.proc.as_raw_fd())?;
         }
         rootfs::mount_one(&root, m, trees)?;
     }
     // Before sysctls, hooks and "created": from here the container is whole.
     net.join(c.proc.as_raw_fd())?;
-    rootfs::make_devices(&root, plan)?;
+    if !devices_made {
+        rootfs::make_devices(&root, plan)?;
+    }
     write_sysctls(plan, c.proc.as_raw_fd())?;
     let states = if plan.want_hook_state { hook_states(sync)? } else { Vec::new() };
     if !plan.create_container_hooks.is_empty() {

@@ -286,6 +286,21 @@ fn split(path: &str) -> (&str, &str) {
     }
 }
 
+/// Whether the device nodes may be made before the mounts `later`: none of
+/// them is at, above or below /dev or a device's path, so the nodes come out
+/// as when made after every mount (runc's order). A path with ".." counts
+/// as unsafe; one the image redirects through a symlink is not seen.
+pub fn devices_unaffected_by(plan: &Plan, later: &[MountOp]) -> bool {
+    fn parts(p: &str) -> Option<Vec<&str>> {
+        let v: Vec<&str> = p.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+        (!v.contains(&"..")).then_some(v)
+    }
+    let overlap = |a: &[&str], b: &[&str]| a.starts_with(b) || b.starts_with(a);
+    let nodes: Option<Vec<Vec<&str>>> = plan.devices.iter().map(|d| parts(&d.path)).collect();
+    let Some(nodes) = nodes else { return false };
+    later.iter().all(|m| parts(&m.dest).is_some_and(|d| !overlap(&d, &["dev"]) && nodes.iter().all(|n| !overlap(&d, n))))
+}
+
 /// Creates the config's device nodes (or binds the host's, in a user namespace).
 pub fn make_devices(root: &Root, plan: &Plan) -> R<()> {
     // Most nodes share a directory (/dev): resolve it once.
