@@ -122,26 +122,7 @@ fn container_init(c: &Ctx, mut net: ns::NetNs) -> R<()> {
         join_keyring(k)?;
     }
     set_names(plan)?;
-    let root = rootfs::prepare(plan)?;
-    let trees: Vec<_> = plan.mounts.iter().map(rootfs::clone_cgroups).collect::<R<_>>()?;
-    let mut devices_made = false;
-    for (i, (m, trees)) in plan.mounts.iter().zip(trees).enumerate() {
-        // A sysfs shows the network devices of the namespace it is mounted in.
-        if m.fstype == "sysfs" {
-            // Device nodes need none: made first, unless a later mount could cover them.
-            if !devices_made && rootfs::devices_unaffected_by(plan, &plan.mounts[i..]) {
-                rootfs::make_devices(&root, plan)?;
-                devices_made = true;
-            }
-            net.join(c.proc.as_raw_fd())?;
-        }
-        rootfs::mount_one(&root, m, trees)?;
-    }
-    // Before sysctls, hooks and "created": from here the container is whole.
-    net.join(c.proc.as_raw_fd())?;
-    if !devices_made {
-        rootfs::make_devices(&root, plan)?;
-    }
+    let root = build_rootfs(plan, &mut net, c.proc.as_raw_fd())?;
     write_sysctls(plan, c.proc.as_raw_fd())?;
     let states = if plan.want_hook_state { hook_states(sync)? } else { Vec::new() };
     if !plan.create_container_hooks.is_empty() {
@@ -172,6 +153,33 @@ fn container_init(c: &Ctx, mut net: ns::NetNs) -> R<()> {
         .and_then(|_| process::exec(p, &exe, &mut hand_off));
     let _ = chan::send(conn.as_raw_fd(), msg::ERROR, r.err().unwrap_or_default().as_bytes(), &[]);
     std::process::exit(255);
+}
+
+/// The rootfs: its mounts in the config's order and the device nodes. What
+/// needs no network namespace comes before the first wait for it (`net`);
+/// on return the init is in it.
+fn build_rootfs(plan: &Plan, net: &mut ns::NetNs, proc: RawFd) -> R<rootfs::Root> {
+    let root = rootfs::prepare(plan)?;
+    let trees: Vec<_> = plan.mounts.iter().map(rootfs::clone_cgroups).collect::<R<_>>()?;
+    let mut devices_made = false;
+    for (i, (m, trees)) in plan.mounts.iter().zip(trees).enumerate() {
+        // A sysfs shows the network devices of the namespace it is mounted in.
+        if m.fstype == "sysfs" {
+            // Device nodes need none: made first, unless a later mount could cover them.
+            if !devices_made && rootfs::devices_unaffected_by(plan, &plan.mounts[i..]) {
+                rootfs::make_devices(&root, plan)?;
+                devices_made = true;
+            }
+            net.join(proc)?;
+        }
+        rootfs::mount_one(&root, m, trees)?;
+    }
+    // Before sysctls, hooks and "created": from here the container is whole.
+    net.join(proc)?;
+    if !devices_made {
+        rootfs::make_devices(&root, plan)?;
+    }
+    Ok(root)
 }
 
 /// `exec`: enter the running container's root and exec right away.

@@ -199,15 +199,12 @@ impl Runtime {
         // the init sets up, and "created" only renames it. (`run`: the init
         // execs right after "created", and the state is written meanwhile.)
         let staged = std::cell::RefCell::new(None);
-        let stage = |pid: i32| -> Result<()> {
-            let (_, start_time) = state::proc_stat(pid).ok_or_else(|| Error::new(ErrorKind::Init, "container init exited during create"))?;
-            let status = if plan.start_now { Status::Running } else { Status::Created };
-            let st = State { pid, init_start_time: start_time, started: plan.start_now, status, ..base.clone() };
-            st.stage(&dir)?;
-            *staged.borrow_mut() = Some(st);
+        let on_pid = |pid: i32| -> Result<()> {
+            if !plan.start_now {
+                *staged.borrow_mut() = Some(stage_state(&base, pid, false, &dir)?);
+            }
             Ok(())
         };
-        let on_pid = |pid: i32| if plan.start_now { Ok(()) } else { stage(pid) };
         let serve = setup::Serve { uid_maps: &linux.uid_mappings, gid_maps: &linux.gid_mappings, on_hooks: &on_hooks, exec_mode: false, on_seccomp_fd: &no_fd, after_plan: &copies, on_pid: &on_pid };
         let tasks = Cgroup::open_tasks(&plan.join_tasks, &mut cg.dirs)?;
         let fds: Vec<RawFd> = tasks.iter().chain(listener.as_ref()).map(|f| f.as_raw_fd()).collect();
@@ -218,10 +215,10 @@ impl Runtime {
             send_console(sock, master.as_raw_fd())?;
             pty = None;
         }
-        if staged.borrow().is_none() {
-            stage(res.pid)?;
-        }
-        let st = staged.take().expect("staged above");
+        let st = match staged.take() {
+            Some(st) => st,
+            None => stage_state(&base, res.pid, plan.start_now, &dir)?,
+        };
         State::commit(&dir)?;
         if let Some(p) = &opts.pid_file {
             write_pid_file(p, res.pid)?;
@@ -604,4 +601,14 @@ pub(crate) fn kill_and_wait(pid: i32) -> Result<()> {
     // If it is our child (a foreground run), reap it.
     let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), Some(nix::sys::wait::WaitPidFlag::WNOHANG));
     Ok(())
+}
+
+/// The state of a container whose init is `pid`, written to the temp file
+/// that [`State::commit`] makes state.json.
+fn stage_state(base: &State, pid: i32, started: bool, dir: &Path) -> Result<State> {
+    let (_, start_time) = state::proc_stat(pid).ok_or_else(|| Error::new(ErrorKind::Init, "container init exited during create"))?;
+    let status = if started { Status::Running } else { Status::Created };
+    let st = State { pid, init_start_time: start_time, started, status, ..base.clone() };
+    st.stage(dir)?;
+    Ok(st)
 }
