@@ -406,7 +406,7 @@ fn create_writes_its_state_while_the_init_sets_up() {
     let b = Bundle::new("true");
     let id = b.track(&unique_id("staged"));
     let t = strace_runc(&b, &["-e", "trace=open,openat,rename,recvmsg"], &["create", "--bundle", b.dir.to_str().unwrap(), &id]);
-    let at = |s: &str| t.lines().position(|l| l.contains(s)).unwrap_or_else(|| panic!("no {s}:\n{t}"));
+    let at = |s: &str| line_of(&t, s);
     // Message tags: 4 is the init's pid, 6 "created".
     let (pid, created) = (at("iov_base=\"\\4"), at("iov_base=\"\\6"));
     let (written, renamed) = (at(".state.json.tmp\", O_WRONLY"), at(".state.json.tmp\", \""));

@@ -453,11 +453,10 @@ fn device_nodes_come_before_sysfs_unless_a_later_mount_is_under_dev() {
     if !have_strace() {
         return;
     }
-    let first = |t: &str, s: &str| t.lines().position(|l| l.contains(s)).unwrap_or_else(|| panic!("no {s}:\n{t}"));
     let (_, t) = traced_run(&Bundle::new("true"), "trace=mount,mknodat");
-    assert!(first(&t, "mknodat(") < first(&t, "mount(\"sysfs\""), "{t}");
+    assert!(line_of(&t, "mknodat(") < line_of(&t, "mount(\"sysfs\""), "{t}");
     let (_, t) = traced_run(&later, "trace=mount,mknodat");
-    assert!(first(&t, "size=1234k") < first(&t, "mknodat("), "{t}");
+    assert!(line_of(&t, "size=1234k") < line_of(&t, "mknodat("), "{t}");
 }
 
 /// The init's clone shares our memory until it execs (no page tables are

@@ -185,9 +185,12 @@ pub fn mount_one(root: &Root, m: &MountOp, trees: Vec<OwnedFd>) -> R<()> {
 /// The host's hierarchies that a v1 `cgroup` mount shows.
 const HOST: &str = "/sys/fs/cgroup/";
 
+/// What every part of a `cgroup` mount gets: its tmpfs and its binds.
+const CGROUP_BASE: u64 = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+
 /// Per-mount flags of the binds in a `cgroup` mount.
 fn cgroup_flags(m: &MountOp) -> u64 {
-    (m.flags & tree::REMOUNT_MASK) | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC
+    (m.flags & tree::REMOUNT_MASK) | CGROUP_BASE
 }
 
 /// A cgroup2 view: one bind of the container's cgroup, no tmpfs.
@@ -228,8 +231,7 @@ fn mount_cgroup(root: &Root, m: &MountOp, trees: Vec<OwnedFd>) -> R<()> {
     if is_unified_view(m) {
         return bind(root, &m.cgroup[0].host_dir, &target, true, flags, &m.dest);
     }
-    let base = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
-    sys::mount(Some("tmpfs"), &fd_path(target.as_raw_fd()), Some("tmpfs"), base, Some("mode=755"), &format!("tmpfs on {}", m.dest))?;
+    sys::mount(Some("tmpfs"), &fd_path(target.as_raw_fd()), Some("tmpfs"), CGROUP_BASE, Some("mode=755"), &format!("tmpfs on {}", m.dest))?;
     // The tmpfs is new and nothing runs in the container yet: plain *at()
     // calls below its root cannot meet a planted symlink.
     let dir = root.resolve(&m.dest)?;
@@ -252,7 +254,7 @@ fn mount_cgroup(root: &Root, m: &MountOp, trees: Vec<OwnedFd>) -> R<()> {
         }
     }
     if flags & libc::MS_RDONLY != 0 {
-        sys::mount(None, &fd_path(dir.as_raw_fd()), None, libc::MS_REMOUNT | base | libc::MS_RDONLY, None, &format!("remount {}", m.dest))?;
+        sys::mount(None, &fd_path(dir.as_raw_fd()), None, libc::MS_REMOUNT | CGROUP_BASE | libc::MS_RDONLY, None, &format!("remount {}", m.dest))?;
     }
     Ok(())
 }

@@ -108,12 +108,7 @@ fn new_api<T>(what: &str, attach: impl FnOnce() -> Result<T, (&'static str, i32)
 /// open_tree(OPEN_TREE_CLONE) + mount_setattr + move_mount, fd to fd; the
 /// failing call and errno on error.
 fn clone_attach(src: RawFd, target: RawFd, rec: bool, ms: u64) -> Result<(), (&'static str, i32)> {
-    clone_attach_at((src, c"", AT_EMPTY_PATH), (target, c"", MOVE_MOUNT_T_EMPTY_PATH), rec, ms)
-}
-
-/// clone_attach from (dir fd, path, flag for an empty path) to the same.
-fn clone_attach_at(src: (RawFd, &CStr, u32), to: (RawFd, &CStr, u32), rec: bool, ms: u64) -> Result<(), (&'static str, i32)> {
-    attach(&clone_tree(src, rec, ms)?, to)
+    attach(&clone_tree((src, c"", AT_EMPTY_PATH), rec, ms)?, (target, c"", MOVE_MOUNT_T_EMPTY_PATH))
 }
 
 /// open_tree(OPEN_TREE_CLONE) of (dir fd, path, flag for an empty path),

@@ -214,3 +214,9 @@ pub fn wait_for(path: &Path) -> bool {
 pub fn host_mount_count() -> usize {
     std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().count()
 }
+
+/// The index of the first line of trace `t` that contains `s`; panics with
+/// the trace when there is none.
+pub fn line_of(t: &str, s: &str) -> usize {
+    t.lines().position(|l| l.contains(s)).unwrap_or_else(|| panic!("no {s}:\n{t}"))
+}
