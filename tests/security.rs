@@ -27,9 +27,9 @@ fn hash(path: &str) -> Vec<u8> {
 /// The init runs from a sealed file, so even host root cannot open its
 /// /proc/PID/exe for writing; a container whose entry point is
 /// `#!/proc/self/exe` only re-runs that sealed program; the runtime's
-/// binaries (and the init cache behind the overlay) stay unchanged.
+/// binaries (and the init cache) stay unchanged.
 /// `seal` is LIBRUNC_INIT_SEAL for the runs; `expect` the kind of file the
-/// init must run from ("overlay" or "memfd").
+/// init must run from ("immutable", "overlay" or "memfd").
 fn attack_5736(b: &mut Bundle, seal: Option<&str>, expect: &str) {
     let runc = runc_bin();
     let before = hash(runc.to_str().unwrap());
@@ -52,6 +52,10 @@ fn attack_5736(b: &mut Bundle, seal: Option<&str>, expect: &str) {
     let fs_type = fs_magic(&format!("/proc/{pid}/exe"));
     match expect {
         "memfd" => assert!(exe.to_string_lossy().starts_with("/memfd:runc-init"), "{}", exe.display()),
+        "immutable" => {
+            assert!(exe.starts_with("/run/librunc"), "{}", exe.display());
+            assert!(immutable(&format!("/proc/{pid}/exe")), "init not immutable: {}", exe.display());
+        }
         _ => assert_eq!(fs_type, 0x794c_7630, "init not on overlayfs: {}", exe.display()),
     }
     assert!(b.runc(&["start", &id]).status().unwrap().success());
@@ -81,6 +85,15 @@ fn cached_inits() -> Vec<(std::path::PathBuf, u64)> {
     out
 }
 
+/// Whether the file carries FS_IMMUTABLE_FL.
+fn immutable(path: &str) -> bool {
+    let f = std::fs::File::open(path).unwrap();
+    let mut v: libc::c_int = 0;
+    // SAFETY: FS_IOC_GETFLAGS writes one int.
+    assert_eq!(unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&f), libc::FS_IOC_GETFLAGS, &mut v) }, 0, "flags of {path}");
+    v & 0x10 != 0
+}
+
 fn fs_magic(path: &str) -> i64 {
     let c = std::ffi::CString::new(path).unwrap();
     // SAFETY: statfs into a zeroed struct with a valid path.
@@ -91,18 +104,23 @@ fn fs_magic(path: &str) -> i64 {
 
 #[test]
 fn cve_2019_5736_runtime_binary_cannot_be_overwritten() {
-    // Default: the init comes through a read-only overlayfs.
-    attack_5736(&mut Bundle::new("sleep 100"), None, "overlay");
-    // Forced copy into a sealed memfd.
+    // Default: the init is the cache, immutable (where /run keeps the flag).
+    let run_keeps_flag = Command::new("sh").args(["-c", "t=/run/.librunc-flag-$$ && touch $t && chattr +i $t && chattr -i $t; r=$?; rm -f $t; exit $r"]).status().unwrap().success();
+    attack_5736(&mut Bundle::new("sleep 100"), None, if run_keeps_flag { "immutable" } else { "overlay" });
+    // Forced: the cache through a read-only overlayfs; a sealed memfd copy.
+    attack_5736(&mut Bundle::new("sleep 100"), Some("overlay"), "overlay");
     attack_5736(&mut Bundle::new("sleep 100"), Some("copy"), "memfd");
-    // A container that may hold CAP_SYS_ADMIN without a user namespace
-    // always gets the memfd (map_files of an overlay mapping on old kernels).
-    let mut b = Bundle::new("sleep 100");
-    let caps = &mut b.config["process"]["capabilities"];
-    for set in ["bounding", "effective", "permitted"] {
-        caps[set].as_array_mut().unwrap().push(json!("CAP_SYS_ADMIN"));
+    // A container that may hold CAP_SYS_ADMIN (map_files of an overlay
+    // mapping on old kernels) or CAP_LINUX_IMMUTABLE (which clears the
+    // flag) without a user namespace always gets the memfd.
+    for cap in ["CAP_SYS_ADMIN", "CAP_LINUX_IMMUTABLE"] {
+        let mut b = Bundle::new("sleep 100");
+        let caps = &mut b.config["process"]["capabilities"];
+        for set in ["bounding", "effective", "permitted"] {
+            caps[set].as_array_mut().unwrap().push(json!(cap));
+        }
+        attack_5736(&mut b, None, "memfd");
     }
-    attack_5736(&mut b, None, "memfd");
 }
 
 /// The on-disk cache behind the overlay is refused unless it is root's and

@@ -1,21 +1,28 @@
 //! The embedded init program and the sealed file it runs from. A container
-//! can never write to it (CVE-2019-5736). Two ways, the same guarantee:
+//! can never write to it (CVE-2019-5736). Three ways, the same guarantee:
 //!
 //! - `Seal::Shared`: the init is cached once on disk (`/run/librunc/<hash>/`)
-//!   and opened through a private, detached overlayfs mount with two lower
-//!   layers and no upper one. Such a mount is read-only at the superblock and
-//!   cannot be remounted writable, so the file cannot be opened for writing
-//!   from any mount namespace. Costs a mount instead of a 1.2 MiB copy.
+//!   and, where the filesystem keeps the flag (tmpfs since Linux 6.0),
+//!   marked immutable: nobody can open it for writing, root included, until
+//!   someone with CAP_LINUX_IMMUTABLE in the initial user namespace clears
+//!   the flag. Costs an open and an ioctl. Each spawn checks the flag again
+//!   on the fd it keeps (another library version clears it before removing
+//!   this version's copy); a copy without it is not used.
+//! - Where the flag is refused, the cache is opened through a private,
+//!   detached overlayfs mount with two lower layers and no upper one. Such a
+//!   mount is read-only at the superblock and cannot be remounted writable.
+//!   Costs a mount per process, and an expedited RCU grace period when it goes.
 //! - `Seal::Copy`: a memfd copy sealed against writes and resizing. Used when
-//!   the overlay cannot be made (not root, no overlayfs, read-only /run) and
-//!   for containers that may hold CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in
-//!   the initial user namespace: on kernels before 6.6 /proc/PID/map_files
-//!   of an overlay mapping leads to the lower file, which such a process could
-//!   open for writing.
+//!   neither serves (not root, untrusted or read-only /run) and for
+//!   containers that may hold CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE or
+//!   CAP_LINUX_IMMUTABLE in the initial user namespace: such a process could
+//!   clear the flag, and on kernels before 6.6 /proc/PID/map_files of an
+//!   overlay mapping leads to the lower file, which it could open for writing.
 //!
-//! `LIBRUNC_INIT_SEAL=copy` forces the memfd, `=shared` the overlay (failing
-//! when it cannot be made). Each kind is made once per process; its one fd is
-//! kept for the process's lifetime.
+//! `LIBRUNC_INIT_SEAL=copy` forces the memfd, `=immutable` or `=overlay` one
+//! way of the cache, `=shared` the cache either way (each failing when it
+//! cannot be had). Each kind is made once per process; its one fd is kept
+//! for the process's lifetime.
 
 use crate::error::{Context, Error, Result};
 use crate::spec::types::{Process, Spec};
@@ -31,8 +38,11 @@ const INIT_HASH: &str = env!("RUNC_INIT_HASH");
 const CACHE: &str = "/run/librunc";
 const NAME: &str = "runc-init";
 
-static SHARED: OnceCell<std::result::Result<OwnedFd, String>> = OnceCell::new();
+static IMMUTABLE: OnceCell<std::result::Result<OwnedFd, String>> = OnceCell::new();
+static OVERLAY: OnceCell<std::result::Result<OwnedFd, String>> = OnceCell::new();
 static COPY: OnceCell<OwnedFd> = OnceCell::new();
+/// FS_IMMUTABLE_FL (linux/fs.h; not in the libc crate).
+const FS_IMMUTABLE_FL: libc::c_int = 0x10;
 /// The overlay's mount fd, parked until [`release_mount`]: closing it
 /// unmounts the detached overlay, and an unmount waits for an expedited RCU
 /// grace period (0.1-0.5 ms here), so the caller closes it while the init
@@ -47,18 +57,18 @@ pub enum Seal {
 }
 
 impl Seal {
-    /// `Copy` when a process of the container may hold CAP_SYS_ADMIN or
-    /// CAP_CHECKPOINT_RESTORE in the initial user namespace (no user
-    /// namespace and either in a bounding set); `Shared` otherwise.
+    /// `Copy` when a process of the container may hold CAP_SYS_ADMIN,
+    /// CAP_CHECKPOINT_RESTORE or CAP_LINUX_IMMUTABLE in the initial user
+    /// namespace (no user namespace and one in a bounding set); `Shared`
+    /// otherwise.
     pub fn for_container(spec: &Spec, extra: Option<&Process>) -> Seal {
         let linux = spec.linux.as_ref();
         if linux.is_some_and(|l| l.namespaces.iter().any(|n| n.kind == "user")) {
             return Seal::Shared;
         }
+        const STRONG: [&str; 3] = ["CAP_SYS_ADMIN", "CAP_CHECKPOINT_RESTORE", "CAP_LINUX_IMMUTABLE"];
         let strong = |p: Option<&Process>| {
-            p.and_then(|p| p.capabilities.as_ref()).and_then(|c| c.bounding.as_ref()).is_some_and(|b| {
-                b.iter().any(|c| c == "CAP_SYS_ADMIN" || c == "CAP_CHECKPOINT_RESTORE")
-            })
+            p.and_then(|p| p.capabilities.as_ref()).and_then(|c| c.bounding.as_ref()).is_some_and(|b| b.iter().any(|c| STRONG.contains(&c.as_str())))
         };
         if strong(spec.process.as_ref()) || strong(extra) {
             Seal::Copy
@@ -73,9 +83,16 @@ pub fn fd(seal: Seal) -> Result<RawFd> {
     let forced = std::env::var("LIBRUNC_INIT_SEAL").ok();
     match (forced.as_deref(), seal) {
         (Some("copy"), _) | (None | Some(""), Seal::Copy) => copy(),
-        (Some("shared"), _) => shared().map_err(|e| Error::new(crate::ErrorKind::Init, format!("LIBRUNC_INIT_SEAL=shared: {e}"))),
+        (Some(v @ ("shared" | "immutable" | "overlay")), _) => {
+            let r = match v {
+                "immutable" => immutable(),
+                "overlay" => overlay(),
+                _ => shared(),
+            };
+            r.map_err(|e| Error::new(crate::ErrorKind::Init, format!("LIBRUNC_INIT_SEAL={v}: {e}")))
+        }
         (None | Some(""), Seal::Shared) => shared().or_else(|_| copy()),
-        (Some(other), _) => Err(Error::new(crate::ErrorKind::InvalidArgument, format!("LIBRUNC_INIT_SEAL={other}: want copy or shared"))),
+        (Some(other), _) => Err(Error::new(crate::ErrorKind::InvalidArgument, format!("LIBRUNC_INIT_SEAL={other}: want copy, shared, immutable or overlay"))),
     }
 }
 
@@ -88,8 +105,27 @@ fn copy() -> Result<RawFd> {
     COPY.get_or_try_init(seal_memfd).map(|f| f.as_raw_fd())
 }
 
+/// The cache, immutable where the flag serves, else through the overlay.
 fn shared() -> std::result::Result<RawFd, String> {
-    match SHARED.get_or_init(|| cached_dir().and_then(|dir| overlay_open(&dir))) {
+    immutable().or_else(|e| overlay().map_err(|o| format!("{e}; {o}")))
+}
+
+/// The immutable cache, if its flag is still set (checked on every use).
+fn immutable() -> std::result::Result<RawFd, String> {
+    let fd = opened(&IMMUTABLE, immutable_open)?;
+    match get_flags(fd) {
+        Ok(f) if f & FS_IMMUTABLE_FL != 0 => Ok(fd),
+        _ => Err(format!("/run/librunc: the cached {NAME} is no longer immutable")),
+    }
+}
+
+fn overlay() -> std::result::Result<RawFd, String> {
+    opened(&OVERLAY, overlay_open)
+}
+
+/// The cache opened one way, once per process.
+fn opened(cell: &OnceCell<std::result::Result<OwnedFd, String>>, open: fn(&Path) -> std::result::Result<OwnedFd, String>) -> std::result::Result<RawFd, String> {
+    match cell.get_or_init(|| cached_dir().and_then(|dir| open(&dir))) {
         Ok(fd) => Ok(fd.as_raw_fd()),
         Err(e) => Err(e.clone()),
     }
@@ -148,6 +184,10 @@ fn remove_other_versions(base: &Path) {
         let name = e.file_name().to_string_lossy().into_owned();
         let is_version = name.split_once('-').is_some_and(|(h, n)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) && n.bytes().all(|b| b.is_ascii_digit()));
         if is_version && name != INIT_HASH {
+            // Its users see the flag gone and stop using their fd.
+            if let Ok(f) = std::fs::File::open(e.path().join(NAME)) {
+                let _ = get_flags(f.as_raw_fd()).and_then(|v| set_flags(f.as_raw_fd(), v & !FS_IMMUTABLE_FL));
+            }
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
@@ -176,6 +216,35 @@ fn write_cache(tmp: &Path) -> std::result::Result<(), String> {
     let path = tmp.join(NAME);
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o500).open(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
     f.write_all(INIT_ELF).and_then(|_| f.sync_all()).map_err(|e| format!("write {}: {e}", path.display()))
+}
+
+/// Opens `dir/runc-init` and makes it immutable if it is not yet (a cache
+/// written before, or by a library that did not set the flag).
+fn immutable_open(dir: &Path) -> std::result::Result<OwnedFd, String> {
+    let path = dir.join(NAME);
+    let f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&path).map_err(|e| format!("open {}: {e}", path.display()))?;
+    let flags = get_flags(f.as_raw_fd()).map_err(|e| format!("{}: read inode flags: {e}", path.display()))?;
+    if flags & FS_IMMUTABLE_FL == 0 {
+        set_flags(f.as_raw_fd(), flags | FS_IMMUTABLE_FL).map_err(|e| format!("{}: make immutable: {e}", path.display()))?;
+    }
+    Ok(f.into())
+}
+
+fn get_flags(fd: RawFd) -> std::io::Result<libc::c_int> {
+    let mut v: libc::c_int = 0;
+    // SAFETY: FS_IOC_GETFLAGS writes one int to a valid pointer.
+    if unsafe { libc::ioctl(fd, libc::FS_IOC_GETFLAGS, &mut v) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(v)
+}
+
+fn set_flags(fd: RawFd, v: libc::c_int) -> std::io::Result<()> {
+    // SAFETY: FS_IOC_SETFLAGS reads one int from a valid pointer.
+    if unsafe { libc::ioctl(fd, libc::FS_IOC_SETFLAGS, &v) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Opens `dir/runc-init` through a new detached, read-only overlayfs mount.
@@ -236,4 +305,76 @@ fn fsmount(ctx: &OwnedFd, attrs: u64) -> std::result::Result<OwnedFd, String> {
     }
     // SAFETY: fd is new and ours.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Restores the immutable flag of the real cache, also on a failure.
+    struct Reflag(PathBuf);
+    impl Drop for Reflag {
+        fn drop(&mut self) {
+            if let Ok(f) = std::fs::File::open(&self.0) {
+                let _ = get_flags(f.as_raw_fd()).and_then(|v| set_flags(f.as_raw_fd(), v | FS_IMMUTABLE_FL));
+            }
+        }
+    }
+
+    fn immutable_flag(p: &Path) -> bool {
+        let f = std::fs::File::open(p).unwrap();
+        get_flags(f.as_raw_fd()).unwrap() & FS_IMMUTABLE_FL != 0
+    }
+
+    #[test]
+    fn a_cache_that_lost_its_flag_is_not_used() {
+        let Ok(fd) = immutable() else {
+            eprintln!("no immutable cache here (not root, or no flag on /run)");
+            return;
+        };
+        let path = cached_dir().unwrap().join(NAME);
+        assert!(immutable_flag(&path));
+        assert!(std::fs::OpenOptions::new().write(true).open(&path).is_err(), "root opened it for writing");
+        let _restore = Reflag(path.clone());
+        let f = std::fs::File::open(&path).unwrap();
+        set_flags(f.as_raw_fd(), get_flags(f.as_raw_fd()).unwrap() & !FS_IMMUTABLE_FL).unwrap();
+        let e = immutable().unwrap_err();
+        assert!(e.contains("no longer immutable"), "{e}");
+        let other = shared().or_else(|_| copy().map_err(|e| e.to_string())).unwrap();
+        assert_ne!(other, fd, "the flagless fd was used again");
+    }
+
+    #[test]
+    fn other_versions_lose_their_flag_and_go() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        let base = PathBuf::from(format!("/run/librunc-test-{}", std::process::id()));
+        let old = base.join("0123456789abcdef-42");
+        std::fs::create_dir_all(&old).unwrap();
+        let file = old.join(NAME);
+        std::fs::write(&file, b"old init").unwrap();
+        struct Gone(PathBuf);
+        impl Drop for Gone {
+            fn drop(&mut self) {
+                if let Ok(f) = std::fs::File::open(self.0.join("0123456789abcdef-42").join(NAME)) {
+                    let _ = get_flags(f.as_raw_fd()).and_then(|v| set_flags(f.as_raw_fd(), v & !FS_IMMUTABLE_FL));
+                }
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+        let _gone = Gone(base.clone());
+        let f = std::fs::File::open(&file).unwrap();
+        if set_flags(f.as_raw_fd(), get_flags(f.as_raw_fd()).unwrap() | FS_IMMUTABLE_FL).is_err() {
+            eprintln!("this filesystem keeps no immutable flag");
+            return;
+        }
+        drop(f);
+        assert!(std::fs::remove_file(&file).is_err(), "immutable file removed");
+        std::fs::create_dir_all(base.join("keep-me")).unwrap();
+        remove_other_versions(&base);
+        assert!(!old.exists(), "old version kept");
+        assert!(base.join("keep-me").exists(), "a non-version dir removed");
+    }
 }
