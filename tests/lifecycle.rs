@@ -202,6 +202,41 @@ fn exec_runs_in_the_containers_namespaces() {
     assert_eq!(code, Some(5));
 }
 
+/// Started with no fds above stdio (as a service manager or hyperfine
+/// starts it) on a host without a cgroup2 directory to open first, `runc`
+/// opens the sealed init as fd 3, the number the sync socket takes in the
+/// init: run, create and exec still work. (Pure v1 is made in a private
+/// mount namespace by unmounting a hybrid host's cgroup2.)
+#[test]
+fn commands_started_with_only_stdio_open() {
+    use std::os::unix::process::CommandExt;
+    let only_stdio = |c: Command| {
+        let mut u = Command::new("unshare");
+        u.args(["-m", "sh", "-c", "mountpoint -q /sys/fs/cgroup/unified && umount /sys/fs/cgroup/unified; exec \"$@\"", "sh"]);
+        u.arg(c.get_program()).args(c.get_args());
+        // SAFETY: close_range between fork and exec touches no memory.
+        unsafe {
+            u.pre_exec(|| {
+                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+                Ok(())
+            });
+        }
+        u
+    };
+    let b = Bundle::new("echo ran");
+    let id = b.track(&unique_id("fd3run"));
+    let out = quiet(only_stdio(b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id])));
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).as_ref()), (Some(0), "ran\n"), "{}", stderr(&out));
+    let b = Bundle::new("sleep 100");
+    let id = b.track(&unique_id("fd3"));
+    // (No pipe for a created container's stdio: it would hold it open.)
+    let st = only_stdio(b.runc(&["create", "--bundle", b.dir.to_str().unwrap(), &id])).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    assert!(st.success());
+    assert!(quiet(b.runc(&["start", &id])).status.success());
+    let out = quiet(only_stdio(b.runc(&["exec", &id, "echo", "in"])));
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).as_ref()), (Some(0), "in\n"), "{}", stderr(&out));
+}
+
 /// `exec` without `--process` builds on the container's own process, read
 /// from the state directory once (it was read twice: once for that base,
 /// once by exec itself).

@@ -146,6 +146,13 @@ extern "C" fn child_main(arg: *const libc::c_void) -> ! {
             die();
         }
     }
+    // The exe too, before the moves below may land on its number; then only
+    // it stays (close-on-exec) above the fds the init gets.
+    let exe = sys(libc::SYS_fcntl, a.exe as usize, libc::F_DUPFD_CLOEXEC as usize, first_free as usize, 0, 0);
+    if exe < 0 {
+        die();
+    }
+    let exe = exe as RawFd;
     let targets = [0, 1, 2, 3 + a.preserve];
     for (t, dst) in tmp.iter().zip(targets) {
         if sys(libc::SYS_dup3, *t as usize, dst as usize, 0, 0, 0) < 0 {
@@ -155,12 +162,6 @@ extern "C" fn child_main(arg: *const libc::c_void) -> ! {
     for fd in 3..3 + a.preserve {
         sys(libc::SYS_fcntl, fd as usize, libc::F_SETFD as usize, 0, 0, 0);
     }
-    // Keep only the exe (close-on-exec) above the fds the init gets.
-    let exe = sys(libc::SYS_fcntl, a.exe as usize, libc::F_DUPFD_CLOEXEC as usize, first_free as usize, 0, 0);
-    if exe < 0 {
-        die();
-    }
-    let exe = exe as RawFd;
     if exe > first_free {
         sys(libc::SYS_close_range, first_free as usize, (exe - 1) as usize, 0, 0, 0);
     }
