@@ -185,9 +185,7 @@ fn remove_other_versions(base: &Path) {
         let is_version = name.split_once('-').is_some_and(|(h, n)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) && n.bytes().all(|b| b.is_ascii_digit()));
         if is_version && name != INIT_HASH {
             // Its users see the flag gone and stop using their fd.
-            if let Ok(f) = std::fs::File::open(e.path().join(NAME)) {
-                let _ = get_flags(f.as_raw_fd()).and_then(|v| set_flags(f.as_raw_fd(), v & !FS_IMMUTABLE_FL));
-            }
+            flag(&e.path().join(NAME), false);
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
@@ -228,6 +226,14 @@ fn immutable_open(dir: &Path) -> std::result::Result<OwnedFd, String> {
         set_flags(f.as_raw_fd(), flags | FS_IMMUTABLE_FL).map_err(|e| format!("{}: make immutable: {e}", path.display()))?;
     }
     Ok(f.into())
+}
+
+/// Sets or clears the immutable flag of `path`, if it can.
+fn flag(path: &Path, on: bool) {
+    if let Ok(f) = std::fs::File::open(path) {
+        let fd = f.as_raw_fd();
+        let _ = get_flags(fd).and_then(|v| set_flags(fd, if on { v | FS_IMMUTABLE_FL } else { v & !FS_IMMUTABLE_FL }));
+    }
 }
 
 fn get_flags(fd: RawFd) -> std::io::Result<libc::c_int> {
@@ -315,9 +321,7 @@ mod tests {
     struct Reflag(PathBuf);
     impl Drop for Reflag {
         fn drop(&mut self) {
-            if let Ok(f) = std::fs::File::open(&self.0) {
-                let _ = get_flags(f.as_raw_fd()).and_then(|v| set_flags(f.as_raw_fd(), v | FS_IMMUTABLE_FL));
-            }
+            flag(&self.0, true);
         }
     }
 
@@ -336,8 +340,8 @@ mod tests {
         assert!(immutable_flag(&path));
         assert!(std::fs::OpenOptions::new().write(true).open(&path).is_err(), "root opened it for writing");
         let _restore = Reflag(path.clone());
-        let f = std::fs::File::open(&path).unwrap();
-        set_flags(f.as_raw_fd(), get_flags(f.as_raw_fd()).unwrap() & !FS_IMMUTABLE_FL).unwrap();
+        flag(&path, false);
+        assert!(!immutable_flag(&path));
         let e = immutable().unwrap_err();
         assert!(e.contains("no longer immutable"), "{e}");
         let other = shared().or_else(|_| copy().map_err(|e| e.to_string())).unwrap();
@@ -355,22 +359,19 @@ mod tests {
         std::fs::create_dir_all(&old).unwrap();
         let file = old.join(NAME);
         std::fs::write(&file, b"old init").unwrap();
-        struct Gone(PathBuf);
+        struct Gone(PathBuf, PathBuf);
         impl Drop for Gone {
             fn drop(&mut self) {
-                if let Ok(f) = std::fs::File::open(self.0.join("0123456789abcdef-42").join(NAME)) {
-                    let _ = get_flags(f.as_raw_fd()).and_then(|v| set_flags(f.as_raw_fd(), v & !FS_IMMUTABLE_FL));
-                }
+                flag(&self.1, false);
                 let _ = std::fs::remove_dir_all(&self.0);
             }
         }
-        let _gone = Gone(base.clone());
-        let f = std::fs::File::open(&file).unwrap();
-        if set_flags(f.as_raw_fd(), get_flags(f.as_raw_fd()).unwrap() | FS_IMMUTABLE_FL).is_err() {
+        let _gone = Gone(base.clone(), file.clone());
+        flag(&file, true);
+        if !immutable_flag(&file) {
             eprintln!("this filesystem keeps no immutable flag");
             return;
         }
-        drop(f);
         assert!(std::fs::remove_file(&file).is_err(), "immutable file removed");
         std::fs::create_dir_all(base.join("keep-me")).unwrap();
         remove_other_versions(&base);
