@@ -83,17 +83,17 @@ pub fn fd(seal: Seal) -> Result<RawFd> {
     let forced = std::env::var("LIBRUNC_INIT_SEAL").ok();
     match (forced.as_deref(), seal) {
         (Some("copy"), _) | (None | Some(""), Seal::Copy) => copy(),
-        (Some(v @ ("shared" | "immutable" | "overlay")), _) => {
-            let r = match v {
-                "immutable" => immutable(),
-                "overlay" => overlay(),
-                _ => shared(),
-            };
-            r.map_err(|e| Error::new(crate::ErrorKind::Init, format!("LIBRUNC_INIT_SEAL={v}: {e}")))
-        }
+        (Some("shared"), _) => asked("shared", shared()),
+        (Some("immutable"), _) => asked("immutable", immutable()),
+        (Some("overlay"), _) => asked("overlay", overlay()),
         (None | Some(""), Seal::Shared) => shared().or_else(|_| copy()),
         (Some(other), _) => Err(Error::new(crate::ErrorKind::InvalidArgument, format!("LIBRUNC_INIT_SEAL={other}: want copy, shared, immutable or overlay"))),
     }
+}
+
+/// A way of the cache that LIBRUNC_INIT_SEAL asked for: no fallback.
+fn asked(name: &str, r: std::result::Result<RawFd, String>) -> Result<RawFd> {
+    r.map_err(|e| Error::new(crate::ErrorKind::Init, format!("LIBRUNC_INIT_SEAL={name}: {e}")))
 }
 
 /// Closes the overlay's mount fd, if still open (see [`MOUNT`]).
