@@ -97,6 +97,8 @@ int main(int argc, char **argv) {
     CHECK(runc_create(ctx, "nobundle", &bad, NULL) == RUNC_ERROR_CONFIG, "%s", runc_last_error());
     CHECK(runc_start(ctx, "unknown") == RUNC_ERROR_NOT_FOUND, "%s", runc_last_error());
     CHECK(strstr(runc_last_error(), "container does not exist") != NULL, "%s", runc_last_error());
+    json = (char *)"stale";
+    CHECK(runc_state(ctx, "unknown", &json) == RUNC_ERROR_NOT_FOUND && json == NULL, "a failed call leaves its output NULL");
     CHECK(runc_create(ctx, NULL, &ob, NULL) == RUNC_ERROR_INVALID_ARGUMENT, "NULL id");
     CHECK(runc_create(ctx, "x", NULL, NULL) == RUNC_ERROR_INVALID_ARGUMENT, "NULL opts");
     CHECK(runc_state(NULL, "x", &json) == RUNC_ERROR_INVALID_ARGUMENT, "NULL ctx");

@@ -33,6 +33,15 @@ pub fn out_ptr<T>(p: *mut T) -> Result<(), Fail> {
     Ok(())
 }
 
+/// Checks a pointer output and clears it first, so that a caller that frees
+/// it after a failure frees NULL instead of a stale value.
+pub fn cleared_out<T>(p: *mut *mut T) -> Result<(), Fail> {
+    out_ptr(p)?;
+    // SAFETY: non-null (checked), and valid per every entry point's contract.
+    unsafe { *p = std::ptr::null_mut() };
+    Ok(())
+}
+
 /// Option structs: read `size` bytes at most, the rest stays zero, so old
 /// callers work with a newer library and new callers with an older one
 /// (a larger size than we know is accepted; unknown fields are ignored only

@@ -7,7 +7,7 @@ mod args;
 
 use crate::process::wait::Waited;
 use crate::{ErrorKind, Runtime};
-use args::{out_ptr, str_arg, Fail};
+use args::{cleared_out, out_ptr, str_arg, Fail};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_uint, CString};
 
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn runc_free(s: *mut c_char) {
 #[no_mangle]
 pub unsafe extern "C" fn runc_context_new(root: *const c_char, out: *mut *mut RuncContext) -> c_int {
     guard(|| {
-        out_ptr(out)?;
+        cleared_out(out)?;
         // SAFETY: checked by str_arg; root may be NULL.
         let root = if root.is_null() { crate::DEFAULT_ROOT } else { unsafe { str_arg(root, "root")? } };
         // SAFETY: out checked non-null above.
@@ -332,7 +332,7 @@ pub unsafe extern "C" fn runc_delete(ctx: *mut RuncContext, id: *const c_char, f
 #[no_mangle]
 pub unsafe extern "C" fn runc_state(ctx: *mut RuncContext, id: *const c_char, json_out: *mut *mut c_char) -> c_int {
     guard(|| {
-        out_ptr(json_out)?;
+        cleared_out(json_out)?;
         // SAFETY: per the contract.
         let st = unsafe { lib(ctx_ref(ctx)?.state(str_arg(id, "id")?))? };
         give(json_out, st.to_oci_json().to_string())
@@ -401,7 +401,7 @@ pub unsafe extern "C" fn runc_update(ctx: *mut RuncContext, id: *const c_char, r
 #[no_mangle]
 pub unsafe extern "C" fn runc_stats(ctx: *mut RuncContext, id: *const c_char, json_out: *mut *mut c_char) -> c_int {
     guard(|| {
-        out_ptr(json_out)?;
+        cleared_out(json_out)?;
         // SAFETY: per the contract.
         let v = unsafe { lib(ctx_ref(ctx)?.stats(str_arg(id, "id")?))? };
         give(json_out, v.to_string())
@@ -415,7 +415,7 @@ pub unsafe extern "C" fn runc_stats(ctx: *mut RuncContext, id: *const c_char, js
 #[no_mangle]
 pub unsafe extern "C" fn runc_list(ctx: *mut RuncContext, json_out: *mut *mut c_char) -> c_int {
     guard(|| {
-        out_ptr(json_out)?;
+        cleared_out(json_out)?;
         // SAFETY: per the contract.
         let list = unsafe { lib(ctx_ref(ctx)?.list())? };
         give(json_out, serde_json::Value::Array(list.iter().map(|s| s.to_oci_json()).collect()).to_string())
@@ -429,7 +429,7 @@ pub unsafe extern "C" fn runc_list(ctx: *mut RuncContext, json_out: *mut *mut c_
 #[no_mangle]
 pub unsafe extern "C" fn runc_features(json_out: *mut *mut c_char) -> c_int {
     guard(|| {
-        out_ptr(json_out)?;
+        cleared_out(json_out)?;
         give(json_out, crate::features::features().to_string())
     })
 }
@@ -441,7 +441,7 @@ pub unsafe extern "C" fn runc_features(json_out: *mut *mut c_char) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn runc_spec_default(rootless: c_int, json_out: *mut *mut c_char) -> c_int {
     guard(|| {
-        out_ptr(json_out)?;
+        cleared_out(json_out)?;
         give(json_out, serde_json::to_string_pretty(&crate::spec::template::default_spec(rootless != 0)).expect("json"))
     })
 }
