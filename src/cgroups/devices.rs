@@ -300,7 +300,7 @@ mod tests {
 
     /// A cgroup2 directory to make test cgroups in, if this is root.
     fn cgroup2_root() -> Option<&'static str> {
-        let is_cg2 = |p: &str| nix::sys::statfs::statfs(p).map(|s| s.filesystem_type().0 as i64 == 0x63677270).unwrap_or(false);
+        let is_cg2 = |p: &str| nix::sys::statfs::statfs(p).is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
         if !nix::unistd::geteuid().is_root() {
             return None;
         }
