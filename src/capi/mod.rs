@@ -157,7 +157,7 @@ fn put_pid(pid_out: *mut c_int, pid: i32) {
 /// Hands a string to the caller (freed with `runc_free`).
 fn give(out: *mut *mut c_char, s: String) -> Result<(), Fail> {
     let c = CString::new(s).map_err(|_| (RuncError::Internal, "string with NUL".to_string()))?;
-    // SAFETY: `out` was checked non-null by the caller of give (out_ptr).
+    // SAFETY: `out` was checked non-null (and cleared) by the caller of give (cleared_out).
     unsafe { *out = c.into_raw() };
     Ok(())
 }
