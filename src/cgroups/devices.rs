@@ -113,65 +113,161 @@ const AND32_K: u8 = 0x54;
 const RSH32_K: u8 = 0x74;
 const MOV32_X: u8 = 0xbc;
 const MOV64_K: u8 = 0xb7;
-const JNE_K: u8 = 0x55;
+const JA: u8 = 0x05;
+// 32-bit compares: device numbers are u32, an immediate is sign-extended.
+const JEQ_K: u8 = 0x16;
+const JNE_K: u8 = 0x56;
 const EXIT: u8 = 0x95;
+// Registers the program keeps the request in.
+const TYPE: u8 = 2;
+const ACCESS: u8 = 3;
+const MAJOR: u8 = 4;
+const MINOR: u8 = 5;
 
-/// Compiles the rules into a cgroup device program: r2 = type, r3 = access,
-/// r4 = major, r5 = minor; each exception is a block that returns its
-/// verdict when everything matches and otherwise jumps to the next block.
-pub fn bpf_program(rules: &[Rule]) -> Vec<[u8; 8]> {
-    let (default_allow, exceptions) = reduce(rules);
-    let mut p = vec![
-        insn(LDX_W, 2, 1, 0, 0),
-        insn(AND32_K, 2, 0, 0, 0xffff),
-        insn(LDX_W, 3, 1, 0, 0),
-        insn(RSH32_K, 3, 0, 0, 16),
-        insn(LDX_W, 4, 1, 4, 0),
-        insn(LDX_W, 5, 1, 8, 0),
-    ];
-    // Exceptions are matched last-first: a later rule overrides an earlier one.
-    for r in exceptions.iter().rev() {
-        let mut checks: Vec<(u8, u8, i32)> = Vec::new(); // (setup?, reg, imm) as jne tests
-        let mut block: Vec<[u8; 8]> = Vec::new();
-        let kind = match r.kind {
-            'c' => Some(2),
-            'b' => Some(1),
-            _ => None,
-        };
-        if let Some(t) = kind {
-            checks.push((0, 2, t));
-        }
-        let bits = r.access.chars().fold(0, |a, c| a | match c { 'm' => 1, 'r' => 2, _ => 4 });
-        if bits != 7 {
-            checks.push((1, 1, 0)); // r1 = r3 & !bits must be 0
-        }
-        if let Some(m) = r.major {
-            checks.push((0, 4, m as i32));
-        }
-        if let Some(m) = r.minor {
-            checks.push((0, 5, m as i32));
-        }
-        // Each jne jumps to the end of this block; compute lengths first.
-        let body_len = |c: &(u8, u8, i32)| if c.0 == 1 { 3 } else { 1 };
-        let total: usize = checks.iter().map(body_len).sum::<usize>() + 2;
-        let mut pos = 0usize;
-        for c in &checks {
-            if c.0 == 1 {
-                block.push(insn(MOV32_X, 1, 3, 0, 0));
-                block.push(insn(AND32_K, 1, 0, 0, !bits));
-                pos += 2;
-            }
-            pos += 1;
-            let skip = (total - pos) as i16;
-            block.push(insn(JNE_K, c.1, 0, skip, c.2));
-        }
-        block.push(insn(MOV64_K, 0, 0, 0, r.allow as i32));
-        block.push(insn(EXIT, 0, 0, 0, 0));
-        p.extend(block);
+/// Instructions with jumps to labels, resolved by `finish`.
+struct Asm {
+    code: Vec<[u8; 8]>,
+    labels: Vec<Option<usize>>,
+    jumps: Vec<(usize, usize)>,
+}
+
+impl Asm {
+    fn label(&mut self) -> usize {
+        self.labels.push(None);
+        self.labels.len() - 1
     }
-    p.push(insn(MOV64_K, 0, 0, 0, default_allow as i32));
-    p.push(insn(EXIT, 0, 0, 0, 0));
-    p
+    fn bind(&mut self, label: usize) {
+        self.labels[label] = Some(self.code.len());
+    }
+    fn jump(&mut self, code: u8, reg: u8, imm: i32, label: usize) {
+        self.jumps.push((self.code.len(), label));
+        self.code.push(insn(code, reg, 0, 0, imm));
+    }
+    fn finish(mut self) -> Vec<[u8; 8]> {
+        for (at, label) in self.jumps {
+            let off = self.labels[label].expect("bound label") as i64 - at as i64 - 1;
+            self.code[at][2..4].copy_from_slice(&(off as i16).to_le_bytes());
+        }
+        self.code
+    }
+}
+
+/// One condition of a rule: a register equals a number, or the requested
+/// access has no bit outside the rule's.
+enum Check {
+    Is(u8, u32),
+    AccessWithin(i32),
+}
+
+/// What a rule still has to check once its type (and maybe major) is known.
+fn checks(r: &Rule, major_known: bool) -> Vec<Check> {
+    let bits = r.access.chars().fold(0, |a, c| a | match c { 'm' => 1, 'r' => 2, _ => 4 });
+    let mut out = Vec::new();
+    if bits != 7 {
+        out.push(Check::AccessWithin(bits));
+    }
+    match r.major {
+        Some(m) if !major_known => out.push(Check::Is(MAJOR, m)),
+        _ => {}
+    }
+    out.extend(r.minor.map(|m| Check::Is(MINOR, m)));
+    out
+}
+
+/// Emits rules that match when any one does: each check but the last skips
+/// to the next rule, the last jumps to `hit`. Returns false when a rule
+/// with nothing to check made the rest unreachable (the verifier refuses
+/// unreachable code).
+fn any_of(a: &mut Asm, rules: &[Vec<Check>], hit: usize) -> bool {
+    for r in rules {
+        let Some((last, first)) = r.split_last() else {
+            a.jump(JA, 0, 0, hit);
+            return false;
+        };
+        let next = a.label();
+        for c in first {
+            emit(a, c, JNE_K, next);
+        }
+        emit(a, last, JEQ_K, hit);
+        a.bind(next);
+    }
+    true
+}
+
+fn emit(a: &mut Asm, c: &Check, jump: u8, label: usize) {
+    match *c {
+        Check::Is(reg, v) => a.jump(jump, reg, v as i32, label),
+        Check::AccessWithin(bits) => {
+            a.code.push(insn(MOV32_X, 1, ACCESS, 0, 0));
+            a.code.push(insn(AND32_K, 1, 0, 0, !bits));
+            a.jump(jump, 1, 0, label);
+        }
+    }
+}
+
+/// Compiles the rules into a cgroup device program. Every exception has the
+/// verdict opposite to the default, so the program asks whether any one
+/// matches, as a tree: rules for any type, then per type the rules for any
+/// major, then one group per major. Past the rules for any type, no register
+/// is compared with a second value on a path where it is known, so the
+/// verifier walks each instruction about once (runc's defaults as a linear
+/// list took it ~0.45 ms here, this tree ~0.14 ms).
+pub fn bpf_program(rules: &[Rule]) -> Result<Vec<[u8; 8]>> {
+    let (default_allow, exceptions) = reduce(rules);
+    let mut a = Asm { code: Vec::new(), labels: Vec::new(), jumps: Vec::new() };
+    a.code.extend([
+        insn(LDX_W, TYPE, 1, 0, 0),
+        insn(AND32_K, TYPE, 0, 0, 0xffff),
+        insn(LDX_W, ACCESS, 1, 0, 0),
+        insn(RSH32_K, ACCESS, 0, 0, 16),
+        insn(LDX_W, MAJOR, 1, 4, 0),
+        insn(LDX_W, MINOR, 1, 8, 0),
+    ]);
+    let (hit, miss) = (a.label(), a.label());
+    let of = |kind: char| exceptions.iter().filter(move |r| r.kind == kind);
+    if any_of(&mut a, &of('a').map(|r| checks(r, false)).collect::<Vec<_>>(), hit) {
+        for (kind, code) in [('c', 2), ('b', 1)] {
+            if of(kind).next().is_none() {
+                continue;
+            }
+            let other_type = a.label();
+            a.jump(JNE_K, TYPE, code, other_type);
+            type_section(&mut a, of(kind).collect(), hit, miss);
+            a.bind(other_type);
+        }
+    }
+    a.bind(miss);
+    a.code.push(insn(MOV64_K, 0, 0, 0, default_allow as i32));
+    a.code.push(insn(EXIT, 0, 0, 0, 0));
+    if a.jumps.iter().any(|&(_, l)| l == hit) {
+        a.bind(hit);
+        a.code.push(insn(MOV64_K, 0, 0, 0, !default_allow as i32));
+        a.code.push(insn(EXIT, 0, 0, 0, 0));
+    }
+    // Jump offsets are 16 bits.
+    if a.code.len() > i16::MAX as usize {
+        return Err(Error::config(format!("{} device rules make too long a program", exceptions.len())));
+    }
+    Ok(a.finish())
+}
+
+/// One type's rules: those for any major, then a group per major. A request
+/// that reaches a group has that major, so a failed group ends in `miss`.
+fn type_section(a: &mut Asm, mut rules: Vec<&Rule>, hit: usize, miss: usize) {
+    rules.sort_by_key(|r| r.major);
+    let any_major = rules.partition_point(|r| r.major.is_none());
+    if !any_of(a, &rules[..any_major].iter().map(|r| checks(r, true)).collect::<Vec<_>>(), hit) {
+        return;
+    }
+    for group in rules[any_major..].chunk_by(|x, y| x.major == y.major) {
+        let other_major = a.label();
+        a.jump(JNE_K, MAJOR, group[0].major.unwrap_or_default() as i32, other_major);
+        if any_of(a, &group.iter().map(|r| checks(r, true)).collect::<Vec<_>>(), hit) {
+            a.jump(JA, 0, 0, miss);
+        }
+        a.bind(other_major);
+    }
+    a.jump(JA, 0, 0, miss);
 }
 
 const BPF_PROG_LOAD: i64 = 5;
@@ -203,7 +299,7 @@ fn put64(a: &mut [u8; 128], off: usize, v: u64) {
 /// programs that were there before (so an update replaces the filter; while
 /// both are attached the stricter one wins).
 pub fn attach_v2(dir: &std::path::Path, rules: &[Rule]) -> Result<()> {
-    let insns: Vec<u8> = bpf_program(rules).concat();
+    let insns: Vec<u8> = bpf_program(rules)?.concat();
     let cg = std::fs::File::open(dir).map_err(|e| Error::sys(format!("open {}", dir.display()), e))?;
     let old = query(cg.as_raw_fd())?;
     // A kept program is attached only where none is yet: attaching one that
@@ -289,13 +385,100 @@ mod tests {
         assert_eq!(r[0].v1_line(), "a *:* rwm");
     }
 
+    /// Runs a program the way the kernel would, for the instructions we emit.
+    fn run(p: &[[u8; 8]], ctx: [u32; 3]) -> u64 {
+        let mut r = [0u64; 11];
+        let mut pc = 0;
+        loop {
+            let i = p[pc];
+            let (dst, src) = ((i[1] & 0xf) as usize, (i[1] >> 4) as usize);
+            let off = i16::from_le_bytes([i[2], i[3]]) as isize;
+            let imm = i32::from_le_bytes([i[4], i[5], i[6], i[7]]);
+            let mut jump = false;
+            match i[0] {
+                LDX_W => r[dst] = ctx[off as usize / 4] as u64,
+                AND32_K => r[dst] = (r[dst] as u32 & imm as u32) as u64,
+                RSH32_K => r[dst] = (r[dst] as u32 >> imm) as u64,
+                MOV32_X => r[dst] = r[src] as u32 as u64,
+                MOV64_K => r[dst] = imm as i64 as u64,
+                JA => jump = true,
+                JEQ_K => jump = r[dst] as u32 == imm as u32,
+                JNE_K => jump = r[dst] as u32 != imm as u32,
+                EXIT => return r[0],
+                op => panic!("opcode {op:#x}"),
+            }
+            pc = if jump { (pc as isize + 1 + off) as usize } else { pc + 1 };
+        }
+    }
+
+    /// The verdict as the rules say: any exception flips the default.
+    fn verdict(rules: &[Rule], kind: char, major: u32, minor: u32, access: u32) -> bool {
+        let (allow, ex) = reduce(rules);
+        let bits = |a: &str| a.chars().fold(0, |b, c| b | match c { 'm' => 1, 'r' => 2, _ => 4 });
+        let hit = ex.iter().any(|e| {
+            (e.kind == 'a' || e.kind == kind) && e.major.is_none_or(|m| m == major) && e.minor.is_none_or(|m| m == minor) && access & !bits(&e.access) == 0
+        });
+        allow != hit
+    }
+
+    /// Random rule lists (a fixed-seed generator), each compiled and run on
+    /// every request over a small grid of numbers, compared with `verdict`.
+    fn random_rule_lists() -> impl Iterator<Item = Vec<Rule>> {
+        let mut seed = 0x2545f4914f6cdd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let num = |v: u64| [None, Some(0), Some(1), Some(2), Some(u32::MAX)][v as usize];
+        (0..400).map(move |_| {
+            let mut rules = defaults();
+            rules.truncate(next(12) as usize);
+            for _ in 0..next(8) {
+                let kind = ['a', 'c', 'b'][next(3) as usize];
+                let access = ["m", "r", "w", "rw", "rm", "wm", "rwm"][next(7) as usize];
+                rules.insert(next(rules.len() as u64 + 1) as usize, Rule::new(next(2) == 0, kind, num(next(5)), num(next(5)), access));
+            }
+            rules
+        })
+    }
+
     #[test]
-    fn program_ends_with_default_verdict() {
-        let p = bpf_program(&[Rule::new(false, 'a', None, None, "rwm"), Rule::new(true, 'c', Some(1), Some(3), "rw")]);
-        assert_eq!(p.last().unwrap()[0], EXIT);
-        assert_eq!(p[p.len() - 2][4], 0, "default deny");
-        // type check, access check (3 insns), major, minor, verdict, exit
-        assert_eq!(p.len(), 6 + 1 + 3 + 1 + 1 + 2 + 2);
+    fn program_gives_the_rules_verdict() {
+        let mut lists = 0;
+        for rules in random_rule_lists().chain([defaults(), vec![Rule::new(false, 'a', None, None, "rwm")]]) {
+            let p = bpf_program(&rules).unwrap();
+            for (kind, code) in [('c', 2), ('b', 1), ('x', 3)] {
+                for (major, minor) in [(0, 0), (0, 2), (1, 3), (2, 1), (5, 2), (136, 7), (u32::MAX, 1)] {
+                    for access in 1..8 {
+                        let want = verdict(&rules, kind, major, minor, access);
+                        let got = run(&p, [access << 16 | code, major, minor]) == 1;
+                        assert_eq!(got, want, "{kind} {major}:{minor} access {access} with {rules:?}");
+                    }
+                }
+            }
+            lists += 1;
+        }
+        assert_eq!(lists, 402);
+    }
+
+    #[test]
+    fn too_many_rules_for_16_bit_jumps_are_refused() {
+        let many: Vec<Rule> = (0..11000).map(|m| Rule::new(true, 'c', Some(m), Some(1), "rwm")).collect();
+        let e = bpf_program(&many).unwrap_err();
+        assert_eq!(e.msg, "11000 device rules make too long a program");
+        assert!(bpf_program(&many[..10000]).is_ok());
+    }
+
+    #[test]
+    fn kernel_accepts_every_program() {
+        if !nix::unistd::geteuid().is_root() {
+            return eprintln!("skipped: needs root");
+        }
+        for rules in random_rule_lists() {
+            load(&bpf_program(&rules).unwrap().concat()).unwrap_or_else(|e| panic!("{e} for {rules:?}"));
+        }
     }
 
     /// A cgroup2 directory to make test cgroups in, if this is root.
@@ -350,7 +533,7 @@ mod tests {
         attach_v2(b, &only_null).expect("an update with the rules b already has");
         assert!(ids(b).len() == 1 && ids(b) != ib);
         for m in 0..KEEP as u32 + 2 {
-            loaded(&bpf_program(&[Rule::new(true, 'c', Some(m), None, "r")]).concat()).unwrap();
+            loaded(&bpf_program(&[Rule::new(true, 'c', Some(m), None, "r")]).unwrap().concat()).unwrap();
         }
         assert_eq!(LOADED.lock().unwrap().len(), KEEP);
     }
