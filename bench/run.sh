@@ -9,6 +9,10 @@
 # (default 3) splits each row's RUNS into rounds (below).
 # On a hybrid host crun 1.8 refuses to run, so everything runs in a private
 # mount namespace with /sys/fs/cgroup/unified unmounted, for all alike.
+# BENCH_CGROUP=v2 there mounts the host's cgroup2 over /sys/fs/cgroup
+# instead: this hardware in pure v2 mode, beside the VM's emulated one
+# (results in latest-v2-host.*); the controllers the runtimes enable in its
+# root are switched off again at exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-30}
@@ -19,6 +23,19 @@ fi
 mount --make-rprivate /
 if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
 mode=$([ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && echo v2 || echo v1)
+controllers_before=
+if [ "${BENCH_CGROUP:-}" = v2 ] && [ $mode = v1 ]; then
+    mount -t cgroup2 librunc-bench /sys/fs/cgroup
+    mode=v2-host
+    controllers_before=$(cat /sys/fs/cgroup/cgroup.subtree_control)
+fi
+# Switches off what the runtimes enabled in the mounted root (v2-host only).
+restore_controllers() {
+    [ $mode = v2-host ] || return 0
+    for c in $(cat /sys/fs/cgroup/cgroup.subtree_control); do
+        case " $controllers_before " in *" $c "*) ;; *) echo "-$c" > /sys/fs/cgroup/cgroup.subtree_control || echo "bench: could not switch $c off again" >&2 ;; esac
+    done
+}
 
 ours=${RUNC_BIN:-}
 if [ -z "$ours" ]; then
@@ -30,7 +47,7 @@ work=$(mktemp -d /tmp/librunc-bench.XXXXXX)
 # tree is a 9p share without page cache: each exec would re-read it).
 cp "$ours" "$work/runc"
 declare -A bin=([ours]="$work/runc" [runc]=/usr/sbin/runc [crun]=/usr/bin/crun)
-trap 'for r in ours runc crun; do for c in $(ls $work/state/$r 2>/dev/null); do ${bin[$r]} --root $work/state/$r delete -f $c >/dev/null 2>&1 || true; done; done; umount "$work/state" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'for r in ours runc crun; do for c in $(ls $work/state/$r 2>/dev/null); do ${bin[$r]} --root $work/state/$r delete -f $c >/dev/null 2>&1 || true; done; done; umount "$work/state" 2>/dev/null; rm -rf "$work"; restore_controllers' EXIT
 # State roots on a tmpfs, as /run is on a usual host. (Here /run and /tmp are
 # ext4 without a journal, where each new inode scans the recently deleted
 # ones: file creation slows down for every runtime as a bench goes on.)
