@@ -159,15 +159,16 @@ enum Check {
     AccessWithin(i32),
 }
 
-/// What a rule still has to check once its type (and maybe major) is known.
-fn checks(r: &Rule, major_known: bool) -> Vec<Check> {
+/// What a rule has to check besides its type; its major only `with_major`
+/// (inside a major's group the group has checked it).
+fn checks(r: &Rule, with_major: bool) -> Vec<Check> {
     let bits = r.access.chars().fold(0, |a, c| a | match c { 'm' => 1, 'r' => 2, _ => 4 });
     let mut out = Vec::new();
     if bits != 7 {
         out.push(Check::AccessWithin(bits));
     }
     match r.major {
-        Some(m) if !major_known => out.push(Check::Is(MAJOR, m)),
+        Some(m) if with_major => out.push(Check::Is(MAJOR, m)),
         _ => {}
     }
     out.extend(r.minor.map(|m| Check::Is(MINOR, m)));
@@ -225,7 +226,7 @@ pub fn bpf_program(rules: &[Rule]) -> Result<Vec<[u8; 8]>> {
     ]);
     let (hit, miss) = (a.label(), a.label());
     let of = |kind: char| exceptions.iter().filter(move |r| r.kind == kind);
-    if any_of(&mut a, &of('a').map(|r| checks(r, false)).collect::<Vec<_>>(), hit) {
+    if any_of(&mut a, &of('a').map(|r| checks(r, true)).collect::<Vec<_>>(), hit) {
         for (kind, code) in [('c', 2), ('b', 1)] {
             if of(kind).next().is_none() {
                 continue;
@@ -256,13 +257,14 @@ pub fn bpf_program(rules: &[Rule]) -> Result<Vec<[u8; 8]>> {
 fn type_section(a: &mut Asm, mut rules: Vec<&Rule>, hit: usize, miss: usize) {
     rules.sort_by_key(|r| r.major);
     let any_major = rules.partition_point(|r| r.major.is_none());
-    if !any_of(a, &rules[..any_major].iter().map(|r| checks(r, true)).collect::<Vec<_>>(), hit) {
+    if !any_of(a, &rules[..any_major].iter().map(|r| checks(r, false)).collect::<Vec<_>>(), hit) {
         return;
     }
     for group in rules[any_major..].chunk_by(|x, y| x.major == y.major) {
         let other_major = a.label();
+        // Every rule past the first `any_major` has a major.
         a.jump(JNE_K, MAJOR, group[0].major.unwrap_or_default() as i32, other_major);
-        if any_of(a, &group.iter().map(|r| checks(r, true)).collect::<Vec<_>>(), hit) {
+        if any_of(a, &group.iter().map(|r| checks(r, false)).collect::<Vec<_>>(), hit) {
             a.jump(JA, 0, 0, miss);
         }
         a.bind(other_major);
