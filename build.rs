@@ -23,6 +23,13 @@ fn build_init(out: &Path, root: &Path) {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
     let target = init_target(&env::var("TARGET").unwrap());
+    // Extra rustc flags for the init, space-separated (bench/footprint.sh
+    // builds it non-PIE, at an address of its own, with its symbols).
+    println!("cargo:rerun-if-env-changed=RUNC_INIT_RUSTFLAGS");
+    let mut flags = String::from("-Ctarget-feature=+crt-static");
+    if let Ok(extra) = env::var("RUNC_INIT_RUSTFLAGS") {
+        flags.extend(extra.split_whitespace().map(|f| format!("\x1f{f}")));
+    }
     let target_dir = out.join("init-target");
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
@@ -34,7 +41,7 @@ fn build_init(out: &Path, root: &Path) {
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET")
-        .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static")
+        .env("CARGO_ENCODED_RUSTFLAGS", flags)
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")

@@ -142,8 +142,8 @@ pub fn parse() -> Cli {
 fn narrow(args: &[OsString]) -> Option<Cli> {
     let globals = Globals::augment_args(Command::new("runc").disable_version_flag(true));
     let sub = Cmd::command(subcommand_name(args, &globals)?)?;
-    let m = globals.subcommand(sub).try_get_matches_from(args).ok()?;
-    Cli::from_arg_matches(&m).ok()
+    let mut m = globals.subcommand(sub).try_get_matches_from(args).ok()?;
+    Cli::from_arg_matches_mut(&mut m).ok()
 }
 
 /// The first word after the global flags (and the values of those that

@@ -22,7 +22,7 @@ use crate::linux::smallfile::Dirs;
 use state::{State, Status};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::DirBuilderExt;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -41,7 +41,7 @@ pub struct Runtime {
     /// Containers this process created and has not started: their init
     /// takes the start request on the sync socket we still hold, so that
     /// `start` (and `run`) need no state reload and no start-socket connection.
-    pending: Arc<Mutex<HashMap<PathBuf, Pending>>>,
+    pending: Arc<Mutex<BTreeMap<PathBuf, Pending>>>,
     /// The host's cgroup mounts, found again only when the mount table changes.
     mounts: Arc<crate::cgroups::MountCache>,
 }
@@ -243,7 +243,7 @@ impl Runtime {
         })
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Pending>> {
+    fn pending(&self) -> std::sync::MutexGuard<'_, BTreeMap<PathBuf, Pending>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -4,7 +4,7 @@
 use super::types::*;
 use crate::error::{Error, Result};
 use crate::linux::{caps, devices, mount_opts, namespaces, rlimits, sysctl};
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn bad(field: impl std::fmt::Display, msg: impl std::fmt::Display) -> Error {
@@ -104,7 +104,7 @@ pub fn validate_process(p: &Process) -> Result<()> {
             }
         }
     }
-    let mut seen = HashSet::new();
+    let mut seen = BTreeSet::new();
     for (i, r) in p.rlimits.iter().enumerate() {
         let field = format!("process.rlimits[{i}]");
         rlimits::resource(&r.kind).ok_or_else(|| bad(format!("{field}.type"), format!("unknown rlimit {:?}", r.kind)))?;
@@ -139,8 +139,8 @@ pub fn validate_process(p: &Process) -> Result<()> {
 }
 
 /// Returns the set of namespace types the container has (new or joined).
-fn validate_namespaces(l: &Linux) -> Result<HashSet<String>> {
-    let mut seen = HashSet::new();
+fn validate_namespaces(l: &Linux) -> Result<BTreeSet<String>> {
+    let mut seen = BTreeSet::new();
     for (i, n) in l.namespaces.iter().enumerate() {
         let field = format!("linux.namespaces[{i}]");
         if namespaces::flag(&n.kind).is_none() {
@@ -233,7 +233,7 @@ fn check_proc_mount(field: &str, m: &Mount, bind: bool) -> Result<()> {
     Ok(())
 }
 
-fn validate_linux(l: &Linux, ns: &HashSet<String>) -> Result<()> {
+fn validate_linux(l: &Linux, ns: &BTreeSet<String>) -> Result<()> {
     for (i, d) in l.devices.iter().enumerate() {
         let field = format!("linux.devices[{i}]");
         if devices::kind(&d.kind).is_none() {
