@@ -142,11 +142,14 @@ fn proc_stat_in(pid: i32, dirs: &mut Dirs) -> Option<(char, u64)> {
     if pid <= 0 {
         return None;
     }
-    let s = dirs.read_string(Path::new(&format!("/proc/{pid}/stat"))).ok()?;
+    let s = dirs.read(Path::new(&format!("/proc/{pid}/stat"))).ok()?;
     // The command name may contain spaces and parentheses: split after the last ')'.
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some((f.first()?.chars().next()?, f.get(19)?.parse().ok()?))
+    let close = s.iter().rposition(|&b| b == b')')?;
+    let mut fields = s.get(close + 2..)?.split(|&b| b == b' ');
+    let state = *fields.next()?.first()? as char;
+    // Field 22, the start time: the 20th after the command name.
+    let start = std::str::from_utf8(fields.nth(18)?).ok()?.parse().ok()?;
+    Some((state, start))
 }
 
 /// An exclusive flock on a container's state directory, held while alive.
@@ -219,6 +222,30 @@ mod tests {
         for s in [Creating, Created, Running, Paused, Stopped] {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
+    }
+
+    #[test]
+    fn proc_stat_reads_state_and_start_time_after_any_command_name() {
+        // A thread named with spaces and parentheses, read as /proc/TID/stat.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            // SAFETY: PR_SET_NAME with a NUL-terminated name of under 16 bytes.
+            unsafe { libc::prctl(libc::PR_SET_NAME, c"a) b ) 1 2".as_ptr()) };
+            // SAFETY: gettid has no preconditions.
+            tx.send(unsafe { libc::gettid() }).unwrap();
+            done_rx.recv().unwrap();
+        });
+        let tid = rx.recv().unwrap();
+        let raw = std::fs::read_to_string(format!("/proc/{tid}/stat")).unwrap();
+        assert!(raw.contains("(a) b ) 1 2)"), "{raw}");
+        let start: u64 = raw.rsplit_once(')').unwrap().1.split(' ').nth(20).unwrap().parse().unwrap();
+        let (state, got) = super::proc_stat(tid).unwrap();
+        assert!(state == 'S' || state == 'R', "{state}");
+        assert_eq!(got, start);
+        done_tx.send(()).unwrap();
+        t.join().unwrap();
+        assert_eq!(super::proc_stat(0), None);
     }
 
     #[test]

@@ -56,12 +56,12 @@ impl Dirs {
         if !self.hold {
             return None;
         }
-        let near = self.held.iter().filter_map(|(b, fd)| Some((path.strip_prefix(b).ok()?, fd))).min_by_key(|(rel, _)| rel.as_os_str().len());
+        let near = self.held.iter().filter_map(|(b, fd)| Some((below(path, b)?, fd))).min_by_key(|(rel, _)| rel.as_os_str().len());
         if let Some((rel, fd)) = near.filter(|(rel, _)| !rel.as_os_str().is_empty()) {
             return Some((fd.as_raw_fd(), rel));
         }
         let base = path.parent().and_then(Path::parent).filter(|b| b.as_os_str().len() > 1)?;
-        let rel = path.strip_prefix(base).ok()?;
+        let rel = below(path, base)?;
         let fd = open_at(libc::AT_FDCWD, base, libc::O_PATH | libc::O_DIRECTORY).ok()?;
         if self.held.len() >= 16 {
             self.held.remove(0);
@@ -117,6 +117,20 @@ impl Dirs {
         }
         Ok(())
     }
+}
+
+/// `path` relative to `base`, when `base`'s bytes and then a slash begin it
+/// (both are plain absolute paths here; `list` calls this per held
+/// directory for every file, and std's component-wise `strip_prefix` was a
+/// tenth of its user time). A path spelled differently (`a//b`) only misses
+/// the held directory and opens its own.
+fn below<'p>(path: &'p Path, base: &Path) -> Option<&'p Path> {
+    let rest = path.as_os_str().as_bytes().strip_prefix(base.as_os_str().as_bytes())?;
+    if rest.first().is_some_and(|&b| b != b'/') {
+        return None;
+    }
+    let start = rest.iter().position(|&b| b != b'/').unwrap_or(rest.len());
+    Some(Path::new(std::ffi::OsStr::from_bytes(&rest[start..])))
 }
 
 fn cstr(path: &Path) -> io::Result<CString> {
@@ -211,6 +225,17 @@ mod tests {
         assert!(one.read_string(std::path::Path::new(&me)).is_ok());
         assert!(one.held.is_empty(), "nothing held");
         assert_eq!(dirs.read(std::path::Path::new("/proc/self/nonexistent/x")).unwrap_err().kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn below_matches_whole_components_only() {
+        use std::path::Path;
+        let b = |p: &str, base: &str| super::below(Path::new(p), Path::new(base)).map(|r| r.to_str().unwrap().to_string());
+        assert_eq!(b("/proc/12/stat", "/proc").as_deref(), Some("12/stat"));
+        assert_eq!(b("/proc//12/stat", "/proc").as_deref(), Some("12/stat"));
+        assert_eq!(b("/proc", "/proc").as_deref(), Some(""));
+        assert_eq!(b("/procfs/12", "/proc"), None);
+        assert_eq!(b("/sys/fs/cgroup/a", "/proc"), None);
     }
 
     #[test]
