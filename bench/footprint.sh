@@ -3,8 +3,8 @@
 # emulator translate, beside the floor program. Under TCG each executed
 # instruction of a program loaded at a new random address is translated
 # anew on every exec (docs/PERFORMANCE.md), so this count, not the CPU
-# time, is what `run` costs there beyond the kernel's work. Deterministic,
-# unlike the VM's timings.
+# time, is what `run` costs there beyond the kernel's work. It varies by
+# 0.1% from run to run, the VM's timings by 20%.
 #   bench/footprint.sh [TOP]      (as root; TOP functions per binary, default 12)
 # It builds non-PIE copies of the CLI and the init (text at 0x20000000 and
 # 0x10000000, with symbols) under target/footprint, runs one `runc run` of
