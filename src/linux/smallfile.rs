@@ -121,8 +121,8 @@ impl Dirs {
 
 /// `path` relative to `base`, when `base`'s bytes and then a slash begin it
 /// (both are plain absolute paths here; `list` calls this per held
-/// directory for every file, and std's component-wise `strip_prefix` was a
-/// tenth of its user time). A path that spells the directory differently
+/// directory for every file, and std's component-wise `strip_prefix` was an
+/// eighth of its user time). A path that spells the directory differently
 /// (`/run//x` for `/run/x`) only misses it and opens its own.
 fn below<'p>(path: &'p Path, base: &Path) -> Option<&'p Path> {
     let rest = path.as_os_str().as_bytes().strip_prefix(base.as_os_str().as_bytes())?;
