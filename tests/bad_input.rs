@@ -70,11 +70,13 @@ fn relative_mount_destination() {
 }
 
 #[test]
-fn unknown_namespace_type() {
-    let mut b = Bundle::new("true");
-    b.add_namespace(json!({"type": "bogus"}));
-    let err = fails_cleanly(&b, &unique_id("bad"));
-    assert!(err.contains("linux.namespaces[6].type") && err.contains("unknown namespace type \"bogus\""), "{err}");
+fn unknown_or_duplicate_namespace_type() {
+    for (ns, want) in [("bogus", "linux.namespaces[6].type: unknown namespace type \"bogus\""), ("network", "linux.namespaces[6]: duplicate namespace \"network\"")] {
+        let mut b = Bundle::new("true");
+        b.add_namespace(json!({"type": ns}));
+        let err = fails_cleanly(&b, &unique_id("bad"));
+        assert!(err.contains(want), "{err}");
+    }
 }
 
 #[test]
@@ -88,7 +90,7 @@ fn invalid_ids() {
 }
 
 #[test]
-fn unknown_capability_and_rlimit() {
+fn unknown_capability_and_unknown_or_duplicate_rlimit() {
     let mut b = Bundle::new("true");
     b.config["process"]["capabilities"]["bounding"] = json!(["CAP_NOPE"]);
     let err = fails_cleanly(&b, &unique_id("bad"));
@@ -97,6 +99,11 @@ fn unknown_capability_and_rlimit() {
     b.config["process"]["rlimits"] = json!([{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]);
     let err = fails_cleanly(&b, &unique_id("bad"));
     assert!(err.contains("process.rlimits[0].type"), "{err}");
+    let mut b = Bundle::new("true");
+    let nofile = json!({"type": "RLIMIT_NOFILE", "soft": 64, "hard": 64});
+    b.config["process"]["rlimits"] = json!([nofile.clone(), {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}, nofile]);
+    let err = fails_cleanly(&b, &unique_id("bad"));
+    assert!(err.contains("process.rlimits[2]: duplicate rlimit RLIMIT_NOFILE"), "{err}");
 }
 
 #[test]
