@@ -139,14 +139,14 @@ pub fn validate_process(p: &Process) -> Result<()> {
 }
 
 /// Returns the set of namespace types the container has (new or joined).
-fn validate_namespaces(l: &Linux) -> Result<BTreeSet<String>> {
+fn validate_namespaces(l: &Linux) -> Result<BTreeSet<&str>> {
     let mut seen = BTreeSet::new();
     for (i, n) in l.namespaces.iter().enumerate() {
         let field = format!("linux.namespaces[{i}]");
         if namespaces::flag(&n.kind).is_none() {
             return Err(bad(format!("{field}.type"), format!("unknown namespace type {:?}", n.kind)));
         }
-        if !seen.insert(n.kind.clone()) {
+        if !seen.insert(n.kind.as_str()) {
             return Err(bad(field, format!("duplicate namespace {:?}", n.kind)));
         }
         if let Some(p) = n.path.as_deref().filter(|p| !p.is_empty()) {
@@ -233,7 +233,7 @@ fn check_proc_mount(field: &str, m: &Mount, bind: bool) -> Result<()> {
     Ok(())
 }
 
-fn validate_linux(l: &Linux, ns: &BTreeSet<String>) -> Result<()> {
+fn validate_linux(l: &Linux, ns: &BTreeSet<&str>) -> Result<()> {
     for (i, d) in l.devices.iter().enumerate() {
         let field = format!("linux.devices[{i}]");
         if devices::kind(&d.kind).is_none() {
