@@ -294,7 +294,8 @@ impl Cgroup {
 
     /// Where each hierarchy's dir is, for the container's /sys/fs/cgroup view.
     pub fn view(&self) -> Vec<runc_init::CgroupBind> {
-        let links = symlinks();
+        // Only v1 hierarchies have symlinks to them (cpu -> cpu,cpuacct).
+        let links = if self.v2 { Vec::new() } else { symlinks() };
         self.dirs
             .iter()
             .map(|(k, d)| {

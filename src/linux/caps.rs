@@ -4,16 +4,21 @@ use std::str::FromStr;
 
 /// Fails, naming them, when capabilities are asked for that this runtime
 /// itself does not have in its bounding set (capset would refuse them).
-pub fn check_available(wanted: u64) -> Result<(), String> {
+/// Unknown names are `mask`'s error and skipped here.
+pub fn check_available<'a>(names: impl IntoIterator<Item = &'a String>) -> Result<(), String> {
     // PR_CAPBSET_READ per wanted capability, a fraction of a microsecond
     // each, where /proc/self/status costs ~20 µs to format. It reads the
     // calling thread's set, the one the init inherits. A capability this
-    // kernel does not know (EINVAL) is missing too.
-    let missing: Vec<String> = caps::all()
-        .into_iter()
-        .filter(|c| wanted & c.bitmask() != 0 && !caps::has_cap(None, caps::CapSet::Bounding, *c).unwrap_or(false))
-        .map(|c| c.to_string())
-        .collect();
+    // kernel does not know (EINVAL) is missing too. (By name, not over
+    // `caps::all()`: that builds a hash set.)
+    let mut seen = 0u64;
+    let mut missing = Vec::new();
+    for c in names.into_iter().filter_map(|n| caps::Capability::from_str(n).ok()) {
+        if seen & c.bitmask() == 0 && !caps::has_cap(None, caps::CapSet::Bounding, c).unwrap_or(false) {
+            missing.push(c.to_string());
+        }
+        seen |= c.bitmask();
+    }
     if missing.is_empty() {
         return Ok(());
     }

@@ -21,7 +21,8 @@ pub struct PlanOptions {
 
 pub fn build(b: &Bundle, opts: &PlanOptions, cgroup: &crate::cgroups::Cgroup) -> Result<Plan> {
     let spec = &b.spec;
-    let linux = spec.linux.clone().unwrap_or_default();
+    let no_linux = Default::default();
+    let linux = spec.linux.as_ref().unwrap_or(&no_linux);
     let mut plan = Plan {
         join_tasks: cgroup.v1_tasks(),
         rootfs: b.rootfs.to_string_lossy().into_owned(),
@@ -69,8 +70,9 @@ pub fn build(b: &Bundle, opts: &PlanOptions, cgroup: &crate::cgroups::Cgroup) ->
     plan.bind_devices = userns;
     plan.devices = device_list(if own_dev { devices::defaults() } else { Vec::new() }, &linux.devices);
     plan.process = process(spec.process.as_ref().expect("validated"), opts)?;
-    add_security(&mut plan.process, &linux)?;
-    let hooks = spec.hooks.clone().unwrap_or_default();
+    add_security(&mut plan.process, linux)?;
+    let no_hooks = Default::default();
+    let hooks = spec.hooks.as_ref().unwrap_or(&no_hooks);
     plan.want_hook_state = !(hooks.prestart.is_empty() && hooks.create_runtime.is_empty() && hooks.create_container.is_empty() && hooks.start_container.is_empty());
     plan.create_container_hooks = hooks.create_container.iter().map(hook_plan).collect();
     plan.start_container_hooks = hooks.start_container.iter().map(hook_plan).collect();
@@ -100,7 +102,8 @@ fn hook_plan(h: &crate::spec::types::Hook) -> runc_init::HookPlan {
 /// (except those we already share), chroot into its root, run `p`; move
 /// itself into the container's v1 cgroups first.
 pub fn build_exec(spec: &crate::spec::Spec, p: &Process, pid: i32, cgroup: Option<&crate::cgroups::Cgroup>, opts: &PlanOptions) -> Result<Plan> {
-    let linux = spec.linux.clone().unwrap_or_default();
+    let no_linux = Default::default();
+    let linux = spec.linux.as_ref().unwrap_or(&no_linux);
     let mut kinds: Vec<&str> = linux.namespaces.iter().map(|n| n.kind.as_str()).collect();
     kinds.sort_by_key(|k| namespaces::order(k));
     let join_tasks = cgroup.map(|c| c.v1_tasks()).unwrap_or_default();
@@ -113,7 +116,7 @@ pub fn build_exec(spec: &crate::spec::Spec, p: &Process, pid: i32, cgroup: Optio
         }
     }
     plan.process = process(p, opts)?;
-    add_security(&mut plan.process, &linux)?;
+    add_security(&mut plan.process, linux)?;
     Ok(plan)
 }
 
@@ -173,12 +176,11 @@ pub fn process(p: &Process, opts: &PlanOptions) -> Result<ProcessPlan> {
         None => None,
         Some(c) => {
             let m = |l: &Option<Vec<String>>| caps::mask(l.as_deref().unwrap_or(&[])).map_err(|n| Error::config(format!("process.capabilities: unknown capability {n:?}")));
-            Some(CapSets { bounding: m(&c.bounding)?, effective: m(&c.effective)?, permitted: m(&c.permitted)?, inheritable: m(&c.inheritable)?, ambient: m(&c.ambient)? })
+            let sets = CapSets { bounding: m(&c.bounding)?, effective: m(&c.effective)?, permitted: m(&c.permitted)?, inheritable: m(&c.inheritable)?, ambient: m(&c.ambient)? };
+            caps::check_available([&c.permitted, &c.effective, &c.inheritable, &c.ambient].into_iter().flatten().flatten()).map_err(Error::config)?;
+            Some(sets)
         }
     };
-    if let Some(c) = &caps {
-        caps::check_available(c.permitted | c.effective | c.inheritable | c.ambient).map_err(Error::config)?;
-    }
     let rlimits = p.rlimits.iter().map(|r| (rlimits::resource(&r.kind).expect("validated"), r.soft, r.hard)).collect();
     let io_priority = p.io_priority.as_ref().map(|io| {
         let class = match io.class.as_str() {
