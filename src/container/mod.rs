@@ -122,10 +122,9 @@ impl Runtime {
             listen_fds: opts.listen_fds,
             session_keyring: (!opts.no_new_keyring).then(|| id.to_string()),
         };
-        let no_linux = Default::default();
-        let linux = bundle.spec.linux.as_ref().unwrap_or(&no_linux);
-        let resources = spec::validate::resources(linux)?;
-        let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(linux))?;
+        let linux = bundle.spec.linux_or_default();
+        let resources = spec::validate::resources(&linux)?;
+        let rules = crate::cgroups::devices::rules(&resources.devices, &device_numbers(&linux))?;
         let mut cgroup = Cgroup::resolve(linux.cgroups_path.as_deref(), id, &self.mounts)?;
         let mut plan = plan::build(&bundle, &popts, &cgroup)?;
         plan.start_now = start_by == StartBy::Now;
@@ -172,11 +171,9 @@ impl Runtime {
         if !sp.in_cgroup {
             cgroup.join_unified(sp.pid)?;
         }
-        let no_linux = Default::default();
-        let linux = b.spec.linux.as_ref().unwrap_or(&no_linux);
+        let linux = b.spec.linux_or_default();
         let base = State { cgroup: Some(cgroup.clone()), ..new_state(id, b) };
-        let no_hooks = Default::default();
-        let hooks = b.spec.hooks.as_ref().unwrap_or(&no_hooks);
+        let hooks = b.spec.hooks_or_default();
         let on_hooks = |pid: i32| -> Result<Vec<String>> {
             let creating = State { pid, status: Status::Creating, ..base.clone() }.to_oci_json().to_string();
             let created = State { pid, status: Status::Created, ..base.clone() }.to_oci_json().to_string();

@@ -21,8 +21,7 @@ pub struct PlanOptions {
 
 pub fn build(b: &Bundle, opts: &PlanOptions, cgroup: &crate::cgroups::Cgroup) -> Result<Plan> {
     let spec = &b.spec;
-    let no_linux = Default::default();
-    let linux = spec.linux.as_ref().unwrap_or(&no_linux);
+    let linux = spec.linux_or_default();
     let mut plan = Plan {
         join_tasks: cgroup.v1_tasks(),
         rootfs: b.rootfs.to_string_lossy().into_owned(),
@@ -70,9 +69,8 @@ pub fn build(b: &Bundle, opts: &PlanOptions, cgroup: &crate::cgroups::Cgroup) ->
     plan.bind_devices = userns;
     plan.devices = device_list(if own_dev { devices::defaults() } else { Vec::new() }, &linux.devices);
     plan.process = process(spec.process.as_ref().expect("validated"), opts)?;
-    add_security(&mut plan.process, linux)?;
-    let no_hooks = Default::default();
-    let hooks = spec.hooks.as_ref().unwrap_or(&no_hooks);
+    add_security(&mut plan.process, &linux)?;
+    let hooks = spec.hooks_or_default();
     plan.want_hook_state = !(hooks.prestart.is_empty() && hooks.create_runtime.is_empty() && hooks.create_container.is_empty() && hooks.start_container.is_empty());
     plan.create_container_hooks = hooks.create_container.iter().map(hook_plan).collect();
     plan.start_container_hooks = hooks.start_container.iter().map(hook_plan).collect();
@@ -102,8 +100,7 @@ fn hook_plan(h: &crate::spec::types::Hook) -> runc_init::HookPlan {
 /// (except those we already share), chroot into its root, run `p`; move
 /// itself into the container's v1 cgroups first.
 pub fn build_exec(spec: &crate::spec::Spec, p: &Process, pid: i32, cgroup: Option<&crate::cgroups::Cgroup>, opts: &PlanOptions) -> Result<Plan> {
-    let no_linux = Default::default();
-    let linux = spec.linux.as_ref().unwrap_or(&no_linux);
+    let linux = spec.linux_or_default();
     let mut kinds: Vec<&str> = linux.namespaces.iter().map(|n| n.kind.as_str()).collect();
     kinds.sort_by_key(|k| namespaces::order(k));
     let join_tasks = cgroup.map(|c| c.v1_tasks()).unwrap_or_default();
@@ -116,7 +113,7 @@ pub fn build_exec(spec: &crate::spec::Spec, p: &Process, pid: i32, cgroup: Optio
         }
     }
     plan.process = process(p, opts)?;
-    add_security(&mut plan.process, linux)?;
+    add_security(&mut plan.process, &linux)?;
     Ok(plan)
 }
 

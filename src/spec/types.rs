@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -22,6 +23,18 @@ pub struct Spec {
     #[serde(default, deserialize_with = "null_as_default")]
     pub annotations: BTreeMap<String, String>,
     pub linux: Option<Linux>,
+}
+
+impl Spec {
+    /// `linux`, borrowed, or an empty one when the config has none.
+    pub fn linux_or_default(&self) -> Cow<'_, Linux> {
+        self.linux.as_ref().map_or_else(Cow::default, Cow::Borrowed)
+    }
+
+    /// `hooks`, borrowed, or none of each kind.
+    pub fn hooks_or_default(&self) -> Cow<'_, Hooks> {
+        self.hooks.as_ref().map_or_else(Cow::default, Cow::Borrowed)
+    }
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
