@@ -211,9 +211,7 @@ fn exec_runs_in_the_containers_namespaces() {
 fn commands_started_with_only_stdio_open() {
     use std::os::unix::process::CommandExt;
     let only_stdio = |c: Command| {
-        let mut u = Command::new("unshare");
-        u.args(["-m", "sh", "-c", "mountpoint -q /sys/fs/cgroup/unified && umount /sys/fs/cgroup/unified; exec \"$@\"", "sh"]);
-        u.arg(c.get_program()).args(c.get_args());
+        let mut u = under(&["unshare", "-m", "sh", "-c", "mountpoint -q /sys/fs/cgroup/unified && umount /sys/fs/cgroup/unified; exec \"$@\"", "sh"], &c);
         // SAFETY: close_range between fork and exec touches no memory.
         unsafe {
             u.pre_exec(|| {

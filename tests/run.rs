@@ -96,10 +96,7 @@ fn capabilities_the_runtime_lacks_are_named() {
     b.config["process"]["capabilities"]["effective"] = json!(["CAP_SYS_BOOT"]);
     let id = b.track(&unique_id("caps"));
     let runc = b.runc(&["run", "--bundle", b.dir.to_str().unwrap(), &id]);
-    let out = std::process::Command::new("setpriv")
-        .args(["--bounding-set", "-sys_boot,-wake_alarm", "--"])
-        .arg(runc.get_program())
-        .args(runc.get_args())
+    let out = under(&["setpriv", "--bounding-set", "-sys_boot,-wake_alarm", "--"], &runc)
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();

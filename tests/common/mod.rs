@@ -26,25 +26,21 @@ pub fn have_strace() -> bool {
     ok
 }
 
+/// `c` run under another program: `PREFIX... c's program and args` (strace,
+/// setpriv, unshare and the like).
+pub fn under(prefix: &[&str], c: &Command) -> Command {
+    let mut w = Command::new(prefix[0]);
+    w.args(&prefix[1..]).arg(c.get_program()).args(c.get_args());
+    w
+}
+
 /// `strace -o TRACE STRACE_ARGS runc --root R ARGS`, stdio all /dev/null
 /// (a created container keeps what it inherits); asserts that runc
 /// succeeded and returns the trace.
 pub fn strace_runc(b: &Bundle, strace_args: &[&str], args: &[&str]) -> String {
     let trace = b.base.join(format!("strace.{}", COUNTER.fetch_add(1, Ordering::Relaxed)));
-    b.write_config();
-    let st = Command::new("strace")
-        .arg("-o")
-        .arg(&trace)
-        .args(strace_args)
-        .arg(runc_bin())
-        .arg("--root")
-        .arg(&b.root)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
+    let prefix = [&["strace", "-o", trace.to_str().unwrap()], strace_args].concat();
+    let st = under(&prefix, &b.runc(args)).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
     let t = std::fs::read_to_string(&trace).unwrap_or_default();
     assert!(st.success(), "runc {args:?}: {st:?}\n{t}");
     t
